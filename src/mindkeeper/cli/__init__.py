@@ -1,0 +1,1 @@
+"""The `mindkeeper` command line: one module per command group."""

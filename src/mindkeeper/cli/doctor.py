@@ -1,0 +1,62 @@
+"""`mindkeeper doctor`: print the resolved configuration, the database state and what is missing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+from typing import Any
+
+from mindkeeper import __version__
+from mindkeeper.cli.common import add_database_option, load_settings
+from mindkeeper.config import Settings
+from mindkeeper.storage import migrate as migrations
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    parser = sub.add_parser("doctor", help="check configuration, database and dependencies")
+    add_database_option(parser)
+    parser.set_defaults(func=run)
+
+
+async def _database(settings: Settings) -> dict[str, Any]:
+    try:
+        current = await migrations.current_revision(settings.database_url)
+    except Exception as exc:  # reported, not raised: doctor must always print
+        return {"reachable": False, "error": f"{type(exc).__name__}: {exc}"}
+    head = migrations.head_revision()
+    return {"reachable": True, "schema_revision": current, "schema_head": head}
+
+
+def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
+    problems = []
+    if not database.get("reachable"):
+        problems.append("the database is not reachable")
+    elif database.get("schema_revision") != database.get("schema_head"):
+        problems.append("the schema is not at head: run `mindkeeper migrate`")
+    if settings.embedder == "local":
+        for module in ("onnxruntime", "tokenizers"):
+            if importlib.util.find_spec(module) is None:
+                problems.append(f"python package {module} is missing (local embedder)")
+        from mindkeeper.providers.embedding import local
+
+        if not local.DEFAULT_MODEL_DIR.exists():
+            problems.append(f"embedding model files are missing: {local.DEFAULT_MODEL_DIR}")
+    return problems
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report; exit 1 when something is missing."""
+    settings = load_settings(args)
+    database = asyncio.run(_database(settings))
+    problems = _problems(settings, database)
+    report = {
+        "version": __version__,
+        "settings": settings.redacted(),
+        "database": database,
+        "missing": problems,
+    }
+    print(json.dumps(report, indent=2))
+    return 1 if problems else 0

@@ -1,0 +1,32 @@
+"""Entry point: parses arguments and dispatches to a command module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mindkeeper import __version__
+from mindkeeper.cli import doctor, migrate, serve
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="mindkeeper", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve.register(sub)
+    migrate.register(sub)
+    doctor.register(sub)
+    version = sub.add_parser("version", help="print the version")
+    version.set_defaults(func=lambda _args: print(f"mindkeeper {__version__}") or 0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

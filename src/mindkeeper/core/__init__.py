@@ -1,0 +1,1 @@
+"""The domain core: entities, values, ports and use cases. Imports no framework or driver."""

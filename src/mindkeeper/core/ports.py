@@ -1,0 +1,422 @@
+"""Ports: the contracts the core needs from storage and providers.
+
+Repositories add, get and query inside the unit of work's transaction; they never commit and
+never call the network. Lookups are always scoped by the owning workspace and peer, so a
+mismatched parent reads as "missing" rather than leaking another tenant's row.
+Mutations that would break a unique key raise `AlreadyExists`; a missing parent row referenced
+by a foreign key raises `NotFound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+import numpy as np
+
+from mindkeeper.core.agent_ports import AgentRepository, Keyring
+from mindkeeper.core.agents import AgentPolicy
+from mindkeeper.core.entities import (
+    Collection,
+    Document,
+    JSONObject,
+    Message,
+    Note,
+    Peer,
+    Session,
+    Workspace,
+)
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed model and dimension."""
+
+    model_id: str
+    dim: int
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, dim) float32 array, one unit-length row per text."""
+        ...
+
+
+class WorkspaceRepository(Protocol):
+    """Workspaces (Honcho apps); names are globally unique."""
+
+    async def get(self, workspace_id: str) -> Workspace | None:
+        """Return the workspace with that public id."""
+        ...
+
+    async def get_by_name(self, name: str) -> Workspace | None:
+        """Return the workspace with that exact name."""
+        ...
+
+    async def create(self, name: str, metadata: JSONObject, now: datetime) -> Workspace:
+        """Insert a workspace; AlreadyExists when the name is taken."""
+        ...
+
+    async def list(self, filter: MetadataFilter, page: PageRequest) -> Page[Workspace]:
+        """Return a page in insertion order."""
+        ...
+
+    async def update(
+        self, workspace_id: str, name: str | None, metadata: JSONObject | None
+    ) -> Workspace | None:
+        """Change the given fields; None when missing; AlreadyExists on a taken name."""
+        ...
+
+
+class PeerRepository(Protocol):
+    """Peers (Honcho users); names are unique per workspace."""
+
+    async def get(self, workspace_id: str, peer_id: str) -> Peer | None:
+        """Return the peer of that workspace."""
+        ...
+
+    async def get_by_name(self, workspace_id: str, name: str) -> Peer | None:
+        """Return the peer with that exact name in the workspace."""
+        ...
+
+    async def create(
+        self, workspace_id: str, name: str, metadata: JSONObject, now: datetime
+    ) -> Peer:
+        """Insert a peer; AlreadyExists on a taken name; NotFound for a missing workspace."""
+        ...
+
+    async def list(
+        self, workspace_id: str, filter: MetadataFilter, page: PageRequest
+    ) -> Page[Peer]:
+        """Return a page of the workspace's peers in insertion order."""
+        ...
+
+    async def update(
+        self, workspace_id: str, peer_id: str, name: str | None, metadata: JSONObject | None
+    ) -> Peer | None:
+        """Change the given fields; None when missing; AlreadyExists on a taken name."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Sessions of a peer."""
+
+    async def get(self, workspace_id: str, peer_id: str, session_id: str) -> Session | None:
+        """Return the session of that peer."""
+        ...
+
+    async def create(
+        self, workspace_id: str, peer_id: str, metadata: JSONObject, now: datetime
+    ) -> Session:
+        """Insert an active session."""
+        ...
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        filter: MetadataFilter,
+        active_only: bool,
+        page: PageRequest,
+    ) -> Page[Session]:
+        """Return a page of the peer's sessions in insertion order."""
+        ...
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        metadata: JSONObject | None = None,
+        is_active: bool | None = None,
+    ) -> Session | None:
+        """Change the given fields; None when missing."""
+        ...
+
+    async def add_message_count(self, session_id: str, delta: int) -> None:
+        """Keep the session's message counter in step with inserts."""
+        ...
+
+    async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
+        """Return the number of messages in the peer's session; None when there is no such session."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to insert."""
+
+    content: str
+    is_user: bool
+    metadata: JSONObject
+
+
+class MessageRepository(Protocol):
+    """Messages of a session, ordered by insertion."""
+
+    async def add_many(
+        self, session: Session, messages: Sequence[NewMessage], now: datetime
+    ) -> list[Message]:
+        """Insert messages in order and return them."""
+        ...
+
+    async def get(
+        self, workspace_id: str, peer_id: str, session_id: str, message_id: str
+    ) -> Message | None:
+        """Return one message of that session."""
+        ...
+
+    async def get_in_session(self, session_id: str, message_id: str) -> Message | None:
+        """Return the message if it belongs to the session."""
+        ...
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+        known_total: int | None = None,
+    ) -> Page[Message]:
+        """Return a page; `known_total` skips the count when no filter applies."""
+        ...
+
+    async def list_all(self, session_id: str, up_to_key: int | None = None) -> list[Message]:
+        """Return every message of the session in order, up to an internal key (inclusive)."""
+        ...
+
+    async def update_metadata(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        message_id: str,
+        metadata: JSONObject,
+    ) -> Message | None:
+        """Replace a message's metadata; None when missing."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NoteQuery:
+    """Exact-match filters of a note listing; None means any."""
+
+    session_id: str | None = None
+    message_id: str | None = None
+    label: str | None = None
+    filter: MetadataFilter = None
+
+
+class NoteRepository(Protocol):
+    """Notes (Honcho metamessages) owned by a peer."""
+
+    async def create(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        label: str,
+        content: str,
+        session_id: str | None,
+        message_id: str | None,
+        metadata: JSONObject,
+        now: datetime,
+    ) -> Note:
+        """Insert a note."""
+        ...
+
+    async def add_copies(self, notes: Sequence[Note], now: datetime) -> None:
+        """Insert copies of notes (new ids) in the given order."""
+        ...
+
+    async def get(self, workspace_id: str, peer_id: str, note_id: str) -> Note | None:
+        """Return one note of the peer."""
+        ...
+
+    async def list(
+        self, workspace_id: str, peer_id: str, query: NoteQuery, page: PageRequest
+    ) -> Page[Note]:
+        """Return a page of the peer's notes in insertion order."""
+        ...
+
+    async def list_for_session(self, session_id: str) -> list[Note]:
+        """Return every note tied to the session, in insertion order."""
+        ...
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        note_id: str,
+        session_id: str | None,
+        message_id: str | None,
+        label: str | None,
+        metadata: JSONObject | None,
+    ) -> Note | None:
+        """Change the given fields; None when missing."""
+        ...
+
+
+class CollectionRepository(Protocol):
+    """Collections of a peer; names are unique per peer."""
+
+    async def get(self, workspace_id: str, peer_id: str, collection_id: str) -> Collection | None:
+        """Return the collection of that peer."""
+        ...
+
+    async def get_by_name(self, workspace_id: str, peer_id: str, name: str) -> Collection | None:
+        """Return the peer's collection with that exact name."""
+        ...
+
+    async def create(
+        self, workspace_id: str, peer_id: str, name: str, metadata: JSONObject, now: datetime
+    ) -> Collection:
+        """Insert a collection; AlreadyExists on a taken name."""
+        ...
+
+    async def list(
+        self, workspace_id: str, peer_id: str, filter: MetadataFilter, page: PageRequest
+    ) -> Page[Collection]:
+        """Return a page of the peer's collections in insertion order."""
+        ...
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        name: str | None,
+        metadata: JSONObject | None,
+    ) -> Collection | None:
+        """Change the given fields; None when missing; AlreadyExists on a taken name."""
+        ...
+
+    async def delete(self, collection_id: str) -> None:
+        """Remove the collection and all its documents."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    """An embedding with the model that produced it."""
+
+    vector: np.ndarray
+    model: str
+
+
+class DocumentRepository(Protocol):
+    """Documents of a collection, with embeddings for search."""
+
+    async def create(
+        self,
+        collection: Collection,
+        content: str,
+        metadata: JSONObject,
+        embedding: StoredVector | None,
+        now: datetime,
+    ) -> Document:
+        """Insert a document."""
+        ...
+
+    async def get(
+        self, workspace_id: str, peer_id: str, collection_id: str, document_id: str
+    ) -> Document | None:
+        """Return one document of the collection."""
+        ...
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+    ) -> Page[Document]:
+        """Return a page of the collection's documents in insertion order."""
+        ...
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        document_id: str,
+        content: str | None,
+        metadata: JSONObject | None,
+        embedding: StoredVector | None,
+        now: datetime,
+    ) -> Document | None:
+        """Change the given fields (new content resets `created_at`); None when missing."""
+        ...
+
+    async def delete(self, document_id: str) -> None:
+        """Remove the document."""
+        ...
+
+    async def nearest(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        query: StoredVector,
+        filter: MetadataFilter,
+        top_k: int,
+        max_distance: float | None = None,
+    ) -> list[Document]:
+        """Return up to top_k documents embedded by the same model, by cosine distance."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; the use case commits once."""
+
+    workspaces: WorkspaceRepository
+    peers: PeerRepository
+    sessions: SessionRepository
+    messages: MessageRepository
+    notes: NoteRepository
+    collections: CollectionRepository
+    documents: DocumentRepository
+    agents: AgentRepository
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back anything not committed and release the connection."""
+        ...
+
+    async def commit(self) -> None:
+        """Make the transaction's writes durable."""
+        ...
+
+
+class Runtime(Protocol):
+    """What a wire surface needs from the composition root."""
+
+    embedder: Embedder | None
+    keyring: Keyring
+    agent_policy: AgentPolicy
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        """Return a fresh unit of work (read-only ones take no writer lock)."""
+        ...
+
+    def now(self) -> datetime:
+        """Return the current time from the injected clock."""
+        ...
+
+    async def readiness(self) -> dict[str, object]:
+        """Report whether the database is reachable and migrated (key `ready`: bool)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and background tasks."""
+        ...

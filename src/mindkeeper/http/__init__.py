@@ -1,0 +1,1 @@
+"""HTTP adapters: one package per wire surface, assembled by `create_app`."""

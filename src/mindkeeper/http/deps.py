@@ -1,0 +1,40 @@
+"""Request dependencies: the runtime, units of work and the embedder, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from mindkeeper.core.ports import Embedder, Runtime, UnitOfWork
+
+
+def runtime_of(request: Request) -> Runtime:
+    """Return the runtime the app was built with."""
+    return cast(Runtime, request.app.state.runtime)
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """Return the runtime the app was built with."""
+    return runtime_of(request)
+
+
+async def get_read_uow(request: Request) -> UnitOfWork:
+    """A unit of work for reads (no writer lock)."""
+    return runtime_of(request).uow(write=False)
+
+
+async def get_write_uow(request: Request) -> UnitOfWork:
+    """A unit of work for writes."""
+    return runtime_of(request).uow(write=True)
+
+
+async def get_embedder(request: Request) -> Embedder | None:
+    """The configured embedder, or None when embeddings are off."""
+    return runtime_of(request).embedder
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ReadUow = Annotated[UnitOfWork, Depends(get_read_uow)]
+WriteUow = Annotated[UnitOfWork, Depends(get_write_uow)]
+EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]

@@ -1,0 +1,1 @@
+"""Routers of the Honcho v1 surface, one module per resource."""

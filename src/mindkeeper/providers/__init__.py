@@ -1,0 +1,1 @@
+"""Clients for external capabilities (embedding, LLM) that implement the core ports."""

@@ -1,0 +1,1 @@
+"""Text embedders implementing the core ``Embedder`` port (local ONNX MiniLM, ...)."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage adapter: one implementation for SQLite and PostgreSQL."""

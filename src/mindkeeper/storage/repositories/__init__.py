@@ -1,0 +1,1 @@
+"""Repositories: add, get and query inside the caller's transaction; never commit."""

@@ -1,0 +1,80 @@
+"""Helpers shared by repositories: pagination, filters and database-error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, func, select
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest
+from mindkeeper.errors import AlreadyExists, Invalid, NotFound
+from mindkeeper.storage.dialects import json_contains
+
+T = TypeVar("T")
+
+
+class Repository:
+    """Holds the connection and dialect name."""
+
+    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def with_filter(self, stmt: Select[Any], table: Table, filter: MetadataFilter) -> Select[Any]:
+        """Add `metadata @> filter` when a non-empty filter is given."""
+        if filter:
+            return stmt.where(json_contains(self.dialect, table.c.metadata, filter))
+        return stmt
+
+    async def first(self, stmt: Select[Any], to_entity: Callable[[Row[Any]], T]) -> T | None:
+        """Run a select and map its first row, if any."""
+        row = (await self.conn.execute(stmt)).first()
+        return None if row is None else to_entity(row)
+
+    async def paginate(
+        self,
+        stmt: Select[Any],
+        table: Table,
+        page: PageRequest,
+        to_entity: Callable[[Row[Any]], T],
+        known_total: int | None = None,
+    ) -> Page[T]:
+        """Run one page of `stmt` ordered by insertion, plus a count of all matches."""
+        if known_total is None:
+            count_stmt = stmt.with_only_columns(func.count()).order_by(None)
+            total = int((await self.conn.execute(count_stmt)).scalar_one())
+        else:
+            total = known_total
+        if total <= page.offset:
+            return Page(items=[], total=total, page=page.page, size=page.size)
+        order = table.c.id.desc() if page.reverse else table.c.id.asc()
+        rows = await self.conn.execute(stmt.order_by(order).limit(page.size).offset(page.offset))
+        return Page(items=[to_entity(r) for r in rows], total=total, page=page.page, size=page.size)
+
+
+@contextmanager
+def translate_integrity(
+    conflict_message: str, missing_message: str = "Referenced resource not found"
+) -> Iterator[None]:
+    """Turn unique violations into AlreadyExists and foreign-key violations into NotFound."""
+    try:
+        yield
+    except IntegrityError as exc:
+        text = str(exc.orig).lower()
+        if "unique" in text or "duplicate key" in text:
+            raise AlreadyExists(conflict_message) from exc
+        if "foreign key" in text:
+            raise NotFound(missing_message) from exc
+        if "check constraint" in text:
+            raise Invalid(conflict_message) from exc
+        raise
+
+
+def select_all(table: Table) -> Select[Any]:
+    """`SELECT * FROM table` as a Select."""
+    return select(table)

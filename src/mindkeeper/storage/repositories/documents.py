@@ -1,0 +1,184 @@
+"""Documents with embeddings; nearest-neighbour search by cosine distance.
+
+PostgreSQL orders by pgvector's `<=>`; SQLite loads the candidate vectors and ranks them with
+numpy (exact search). Only vectors of the query's embedding model are ever compared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Float, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import Collection, Document, JSONObject
+from mindkeeper.core.ports import StoredVector
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.tables import documents as t
+from mindkeeper.storage.types import Embedding
+
+_COLUMNS = (
+    t.c.id,
+    t.c.public_id,
+    t.c.content,
+    t.c.collection_id,
+    t.c.workspace_id,
+    t.c.peer_id,
+    t.c.metadata,
+    t.c.created_at,
+)
+
+
+def to_document(row: Row[Any]) -> Document:
+    """Map a row to the entity."""
+    return Document(
+        row.id, row.public_id, row.content, row.collection_id, row.workspace_id, row.peer_id,
+        row.metadata, row.created_at,
+    )
+
+
+def _vector_values(embedding: StoredVector | None) -> dict[str, Any]:
+    if embedding is None:
+        return {"embedding": None, "embedding_model": None, "embedding_dim": None}
+    return {
+        "embedding": embedding.vector,
+        "embedding_model": embedding.model,
+        "embedding_dim": int(embedding.vector.shape[0]),
+    }
+
+
+class SqlDocumentRepository(Repository):
+    """SQL documents."""
+
+    async def create(
+        self,
+        collection: Collection,
+        content: str,
+        metadata: JSONObject,
+        embedding: StoredVector | None,
+        now: datetime,
+    ) -> Document:
+        """Insert a document."""
+        row = (
+            await self.conn.execute(
+                insert(t)
+                .values(
+                    public_id=new_id(),
+                    content=content,
+                    metadata=metadata,
+                    collection_id=collection.id,
+                    workspace_id=collection.workspace_id,
+                    peer_id=collection.peer_id,
+                    created_at=now,
+                    **_vector_values(embedding),
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+        return to_document(row)
+
+    def _scoped(self, workspace_id: str, peer_id: str, collection_id: str) -> Any:
+        return select(*_COLUMNS).where(
+            t.c.collection_id == collection_id,
+            t.c.peer_id == peer_id,
+            t.c.workspace_id == workspace_id,
+        )
+
+    async def get(
+        self, workspace_id: str, peer_id: str, collection_id: str, document_id: str
+    ) -> Document | None:
+        """Return one document of the collection."""
+        stmt = self._scoped(workspace_id, peer_id, collection_id).where(
+            t.c.public_id == document_id
+        )
+        return await self.first(stmt, to_document)
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+    ) -> Page[Document]:
+        """Return a page of the collection's documents."""
+        stmt = self.with_filter(self._scoped(workspace_id, peer_id, collection_id), t, filter)
+        return await self.paginate(stmt, t, page, to_document)
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        document_id: str,
+        content: str | None,
+        metadata: JSONObject | None,
+        embedding: StoredVector | None,
+        now: datetime,
+    ) -> Document | None:
+        """Change content (re-embedded, `created_at` reset) and/or metadata."""
+        values: dict[str, Any] = {}
+        if content is not None:
+            values.update(content=content, created_at=now, **_vector_values(embedding))
+        if metadata is not None:
+            values["metadata"] = metadata
+        if not values:
+            return await self.get(workspace_id, peer_id, collection_id, document_id)
+        row = (
+            await self.conn.execute(
+                update(t)
+                .where(
+                    t.c.public_id == document_id,
+                    t.c.collection_id == collection_id,
+                    t.c.peer_id == peer_id,
+                    t.c.workspace_id == workspace_id,
+                )
+                .values(**values)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+        return None if row is None else to_document(row)
+
+    async def delete(self, document_id: str) -> None:
+        """Delete one document."""
+        await self.conn.execute(delete(t).where(t.c.public_id == document_id))
+
+    async def nearest(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        collection_id: str,
+        query: StoredVector,
+        filter: MetadataFilter,
+        top_k: int,
+        max_distance: float | None = None,
+    ) -> list[Document]:
+        """Return the top_k closest documents of the same embedding model."""
+        base = self.with_filter(self._scoped(workspace_id, peer_id, collection_id), t, filter)
+        base = base.where(
+            t.c.embedding_model == query.model,
+            t.c.embedding_dim == int(query.vector.shape[0]),
+        )
+        if self.dialect == "postgresql":
+            distance = t.c.embedding.op("<=>", return_type=Float())(
+                bindparam("query_vector", query.vector, type_=Embedding())
+            )
+            stmt = base
+            if max_distance is not None:
+                stmt = stmt.where(distance < max_distance)
+            rows = await self.conn.execute(stmt.order_by(distance, t.c.id).limit(top_k))
+            return [to_document(r) for r in rows]
+        rows = list(await self.conn.execute(base.add_columns(t.c.embedding).order_by(t.c.id)))
+        if not rows:
+            return []
+        matrix = np.vstack([r.embedding for r in rows])
+        distances = 1.0 - (matrix @ query.vector.astype(np.float32)) / (
+            np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query.vector)) + 1e-12
+        )
+        order = np.argsort(distances, kind="stable")
+        if max_distance is not None:
+            order = order[distances[order] < max_distance]
+        return [to_document(rows[i]) for i in order[:top_k]]

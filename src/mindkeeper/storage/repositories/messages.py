@@ -1,0 +1,164 @@
+"""Messages of a session, in insertion order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import JSONObject, Message, Session
+from mindkeeper.core.ports import NewMessage
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.tables import messages as t
+
+
+_INSERT_ONE = insert(t).returning(t.c.id)
+_SCOPE = (
+    t.c.session_id == bindparam("session_id"),
+    t.c.peer_id == bindparam("peer_id"),
+    t.c.workspace_id == bindparam("workspace_id"),
+)
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+# The unfiltered page queries, built once (the hot read path of an agent loop).
+_PAGE = {
+    reverse: select(t)
+    .where(*_SCOPE)
+    .order_by(t.c.id.desc() if reverse else t.c.id.asc())
+    .limit(_LIMIT)
+    .offset(_OFFSET)
+    for reverse in (False, True)
+}
+
+
+def to_message(row: Row[Any]) -> Message:
+    """Map a row to the entity."""
+    return Message(
+        row.id, row.public_id, row.content, row.is_user, row.session_id, row.workspace_id,
+        row.peer_id, row.metadata, row.created_at,
+    )
+
+
+class SqlMessageRepository(Repository):
+    """SQL messages."""
+
+    async def add_many(
+        self, session: Session, messages: Sequence[NewMessage], now: datetime
+    ) -> list[Message]:
+        """Insert messages in order (one statement) and return them in that order."""
+        if not messages:
+            return []
+        rows = [
+            {
+                "public_id": new_id(),
+                "session_id": session.id,
+                "is_user": m.is_user,
+                "content": m.content,
+                "metadata": m.metadata,
+                "workspace_id": session.workspace_id,
+                "peer_id": session.peer_id,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        if len(rows) == 1:
+            row = (await self.conn.execute(_INSERT_ONE, rows[0])).one()
+            keys = [row.id]
+        else:
+            result = await self.conn.execute(
+                insert(t).returning(t.c.id, sort_by_parameter_order=True), rows
+            )
+            keys = [r.id for r in result]
+        return [
+            Message(
+                key, r["public_id"], r["content"], r["is_user"], session.id, session.workspace_id,
+                session.peer_id, r["metadata"], now,
+            )
+            for key, r in zip(keys, rows, strict=True)
+        ]
+
+    async def get(
+        self, workspace_id: str, peer_id: str, session_id: str, message_id: str
+    ) -> Message | None:
+        """Return one message of the session."""
+        stmt = select(t).where(
+            t.c.public_id == message_id,
+            t.c.session_id == session_id,
+            t.c.peer_id == peer_id,
+            t.c.workspace_id == workspace_id,
+        )
+        return await self.first(stmt, to_message)
+
+    async def get_in_session(self, session_id: str, message_id: str) -> Message | None:
+        """Return the message if it is in that session."""
+        stmt = select(t).where(t.c.public_id == message_id, t.c.session_id == session_id)
+        return await self.first(stmt, to_message)
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+        known_total: int | None = None,
+    ) -> Page[Message]:
+        """Return a page of the session's messages."""
+        if not filter and known_total is not None:
+            if known_total <= page.offset:
+                return Page(items=[], total=known_total, page=page.page, size=page.size)
+            params = {
+                "session_id": session_id,
+                "peer_id": peer_id,
+                "workspace_id": workspace_id,
+                "limit": page.size,
+                "offset": page.offset,
+            }
+            rows = await self.conn.execute(_PAGE[page.reverse], params)
+            items = [to_message(r) for r in rows]
+            return Page(items=items, total=known_total, page=page.page, size=page.size)
+        stmt = select(t).where(
+            t.c.session_id == session_id,
+            t.c.peer_id == peer_id,
+            t.c.workspace_id == workspace_id,
+        )
+        stmt = self.with_filter(stmt, t, filter)
+        return await self.paginate(
+            stmt, t, page, to_message, None if filter else known_total
+        )
+
+    async def list_all(self, session_id: str, up_to_key: int | None = None) -> list[Message]:
+        """Return the session's messages in order, up to an internal key (inclusive)."""
+        stmt = select(t).where(t.c.session_id == session_id)
+        if up_to_key is not None:
+            stmt = stmt.where(t.c.id <= up_to_key)
+        rows = await self.conn.execute(stmt.order_by(t.c.id))
+        return [to_message(r) for r in rows]
+
+    async def update_metadata(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        message_id: str,
+        metadata: JSONObject,
+    ) -> Message | None:
+        """Replace the metadata of one message."""
+        row = (
+            await self.conn.execute(
+                update(t)
+                .where(
+                    t.c.public_id == message_id,
+                    t.c.session_id == session_id,
+                    t.c.peer_id == peer_id,
+                    t.c.workspace_id == workspace_id,
+                )
+                .values(metadata=metadata)
+                .returning(t)
+            )
+        ).first()
+        return None if row is None else to_message(row)

@@ -1,0 +1,84 @@
+"""Peers (Honcho users)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import JSONObject, Peer
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.tables import peers as t
+
+
+def to_peer(row: Row[Any]) -> Peer:
+    """Map a row to the entity."""
+    return Peer(row.id, row.public_id, row.name, row.workspace_id, row.metadata, row.created_at)
+
+
+class SqlPeerRepository(Repository):
+    """SQL peers."""
+
+    async def get(self, workspace_id: str, peer_id: str) -> Peer | None:
+        """Return the peer of the workspace."""
+        stmt = select(t).where(t.c.public_id == peer_id, t.c.workspace_id == workspace_id)
+        return await self.first(stmt, to_peer)
+
+    async def get_by_name(self, workspace_id: str, name: str) -> Peer | None:
+        """Return the peer by exact name."""
+        stmt = select(t).where(t.c.workspace_id == workspace_id, t.c.name == name)
+        return await self.first(stmt, to_peer)
+
+    async def create(
+        self, workspace_id: str, name: str, metadata: JSONObject, now: datetime
+    ) -> Peer:
+        """Insert a peer."""
+        with translate_integrity(
+            "User with this name already exists", f"App with ID {workspace_id} not found"
+        ):
+            row = (
+                await self.conn.execute(
+                    insert(t)
+                    .values(
+                        public_id=new_id(),
+                        name=name,
+                        workspace_id=workspace_id,
+                        metadata=metadata,
+                        created_at=now,
+                    )
+                    .returning(t)
+                )
+            ).one()
+        return to_peer(row)
+
+    async def list(
+        self, workspace_id: str, filter: MetadataFilter, page: PageRequest
+    ) -> Page[Peer]:
+        """Return a page of the workspace's peers."""
+        stmt = self.with_filter(select(t).where(t.c.workspace_id == workspace_id), t, filter)
+        return await self.paginate(stmt, t, page, to_peer)
+
+    async def update(
+        self, workspace_id: str, peer_id: str, name: str | None, metadata: JSONObject | None
+    ) -> Peer | None:
+        """Change name and/or metadata."""
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = name
+        if metadata is not None:
+            values["metadata"] = metadata
+        if not values:
+            return await self.get(workspace_id, peer_id)
+        with translate_integrity("User update failed - unique constraint violation"):
+            row = (
+                await self.conn.execute(
+                    update(t)
+                    .where(t.c.public_id == peer_id, t.c.workspace_id == workspace_id)
+                    .values(**values)
+                    .returning(t)
+                )
+            ).first()
+        return None if row is None else to_peer(row)

@@ -1,0 +1,141 @@
+"""Sessions of a peer, with a message counter kept in step with inserts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import JSONObject, Session
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.tables import sessions as t
+
+_COLUMNS = (
+    t.c.id,
+    t.c.public_id,
+    t.c.is_active,
+    t.c.peer_id,
+    t.c.workspace_id,
+    t.c.metadata,
+    t.c.created_at,
+)
+
+
+_SCOPE = (
+    t.c.public_id == bindparam("session_id"),
+    t.c.peer_id == bindparam("peer_id"),
+    t.c.workspace_id == bindparam("workspace_id"),
+)
+# Hot statements are built once: no per-request construction or cache-key work.
+_GET = select(*_COLUMNS).where(*_SCOPE)
+_COUNT = select(t.c.message_count).where(*_SCOPE)
+_SET_METADATA = update(t).where(*_SCOPE).values(metadata=bindparam("meta")).returning(*_COLUMNS)
+_ADD_COUNT = (
+    update(t)
+    .where(t.c.public_id == bindparam("session_id"))
+    .values(message_count=t.c.message_count + bindparam("delta"))
+)
+
+
+def _scope(workspace_id: str, peer_id: str, session_id: str) -> dict[str, str]:
+    return {"session_id": session_id, "peer_id": peer_id, "workspace_id": workspace_id}
+
+
+def to_session(row: Row[Any]) -> Session:
+    """Map a row to the entity."""
+    return Session(
+        row.id, row.public_id, row.is_active, row.peer_id, row.workspace_id, row.metadata,
+        row.created_at,
+    )
+
+
+class SqlSessionRepository(Repository):
+    """SQL sessions."""
+
+    async def get(self, workspace_id: str, peer_id: str, session_id: str) -> Session | None:
+        """Return the session of that peer."""
+        row = (await self.conn.execute(_GET, _scope(workspace_id, peer_id, session_id))).first()
+        return None if row is None else to_session(row)
+
+    async def create(
+        self, workspace_id: str, peer_id: str, metadata: JSONObject, now: datetime
+    ) -> Session:
+        """Insert an active session."""
+        row = (
+            await self.conn.execute(
+                insert(t)
+                .values(
+                    public_id=new_id(),
+                    is_active=True,
+                    message_count=0,
+                    peer_id=peer_id,
+                    workspace_id=workspace_id,
+                    metadata=metadata,
+                    created_at=now,
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+        return to_session(row)
+
+    async def list(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        filter: MetadataFilter,
+        active_only: bool,
+        page: PageRequest,
+    ) -> Page[Session]:
+        """Return a page of the peer's sessions."""
+        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.peer_id == peer_id)
+        if active_only:
+            stmt = stmt.where(t.c.is_active.is_(True))
+        return await self.paginate(self.with_filter(stmt, t, filter), t, page, to_session)
+
+    async def update(
+        self,
+        workspace_id: str,
+        peer_id: str,
+        session_id: str,
+        metadata: JSONObject | None = None,
+        is_active: bool | None = None,
+    ) -> Session | None:
+        """Change metadata and/or the active flag."""
+        if metadata is not None and is_active is None:
+            params = {**_scope(workspace_id, peer_id, session_id), "meta": metadata}
+            found = (await self.conn.execute(_SET_METADATA, params)).first()
+            return None if found is None else to_session(found)
+        values: dict[str, Any] = {}
+        if metadata is not None:
+            values["metadata"] = metadata
+        if is_active is not None:
+            values["is_active"] = is_active
+        if not values:
+            return await self.get(workspace_id, peer_id, session_id)
+        row = (
+            await self.conn.execute(
+                update(t)
+                .where(
+                    t.c.public_id == session_id,
+                    t.c.peer_id == peer_id,
+                    t.c.workspace_id == workspace_id,
+                )
+                .values(**values)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+        return None if row is None else to_session(row)
+
+    async def add_message_count(self, session_id: str, delta: int) -> None:
+        """Add to the session's message counter."""
+        await self.conn.execute(_ADD_COUNT, {"session_id": session_id, "delta": delta})
+
+    async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
+        """Return the message counter of the peer's session; None when there is no such session."""
+        value = (
+            await self.conn.execute(_COUNT, _scope(workspace_id, peer_id, session_id))
+        ).scalar()
+        return None if value is None else int(value)

@@ -1,0 +1,66 @@
+"""Workspaces (Honcho apps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import JSONObject, Workspace
+from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.tables import workspaces as t
+
+
+def to_workspace(row: Row[Any]) -> Workspace:
+    """Map a row to the entity."""
+    return Workspace(row.id, row.public_id, row.name, row.metadata, row.created_at)
+
+
+class SqlWorkspaceRepository(Repository):
+    """SQL workspaces."""
+
+    async def get(self, workspace_id: str) -> Workspace | None:
+        """Return the workspace by public id."""
+        return await self.first(select(t).where(t.c.public_id == workspace_id), to_workspace)
+
+    async def get_by_name(self, name: str) -> Workspace | None:
+        """Return the workspace by exact name."""
+        return await self.first(select(t).where(t.c.name == name), to_workspace)
+
+    async def create(self, name: str, metadata: JSONObject, now: datetime) -> Workspace:
+        """Insert a workspace."""
+        with translate_integrity(f"App with name '{name}' already exists"):
+            row = (
+                await self.conn.execute(
+                    insert(t)
+                    .values(public_id=new_id(), name=name, metadata=metadata, created_at=now)
+                    .returning(t)
+                )
+            ).one()
+        return to_workspace(row)
+
+    async def list(self, filter: MetadataFilter, page: PageRequest) -> Page[Workspace]:
+        """Return a page of workspaces."""
+        return await self.paginate(self.with_filter(select(t), t, filter), t, page, to_workspace)
+
+    async def update(
+        self, workspace_id: str, name: str | None, metadata: JSONObject | None
+    ) -> Workspace | None:
+        """Change name and/or metadata."""
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = name
+        if metadata is not None:
+            values["metadata"] = metadata
+        if not values:
+            return await self.get(workspace_id)
+        with translate_integrity("App update failed - unique constraint violation"):
+            row = (
+                await self.conn.execute(
+                    update(t).where(t.c.public_id == workspace_id).values(**values).returning(t)
+                )
+            ).first()
+        return None if row is None else to_workspace(row)
