@@ -22,7 +22,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Result, check, embedded_postgres, print_table, rng, run_load, serve  # noqa: E402
+from common import Result, check, embedded_postgres, print_table, rng, run_load, serve
 
 JSON = {"Content-Type": "application/json"}
 
@@ -160,7 +160,13 @@ async def list_latency(fx: Fixture, duration: float) -> list[Result]:
     for label, pages in (("first page", None), ("random page", True), ("last page", False)):
         for index, size in ((0, 1_000), (1, 100_000)):
 
-            async def op(http: aiohttp.ClientSession, _: int, index: int = index, size: int = size) -> None:
+            async def op(
+                http: aiohttp.ClientSession,
+                _: int,
+                index: int = index,
+                size: int = size,
+                pages: bool | None = pages,
+            ) -> None:
                 last = size // 50
                 page = 1 if pages is None else (r.randint(1, last) if pages else last)
                 url = f"{fx.s(index)}/messages/list?size=50&page={page}"
@@ -171,7 +177,9 @@ async def list_latency(fx: Fixture, duration: float) -> list[Result]:
     return results
 
 
-async def bench_backend(name: str, url: str, duration: float, concurrencies: list[int], workers: int) -> None:
+async def bench_backend(
+    name: str, url: str, duration: float, concurrencies: list[int], workers: int
+) -> None:
     """Run all scenarios against one database."""
     with serve(url, workers=workers, env={"MINDKEEPER_EMBEDDER": "none"}) as server:
         fx = await setup(server.url, sessions=32)
@@ -184,7 +192,9 @@ async def bench_backend(name: str, url: str, duration: float, concurrencies: lis
 
 def main() -> None:
     """Parse arguments and run."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", default="1,16")
@@ -196,11 +206,15 @@ def main() -> None:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{tmp}/bench.db"
-                asyncio.run(bench_backend("SQLite", url, args.duration, concurrencies, args.workers))
+                asyncio.run(
+                    bench_backend("SQLite", url, args.duration, concurrencies, args.workers)
+                )
         elif backend == "postgresql":
             with contextlib.ExitStack() as stack:
                 url = args.pg_url or stack.enter_context(embedded_postgres())
-                asyncio.run(bench_backend("PostgreSQL", url, args.duration, concurrencies, args.workers))
+                asyncio.run(
+                    bench_backend("PostgreSQL", url, args.duration, concurrencies, args.workers)
+                )
 
 
 if __name__ == "__main__":

@@ -67,13 +67,23 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+def serve(
+    database_url: str, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
     """Run the server on a free port until the block ends."""
     port = free_port()
     full_env = {**os.environ, "MINDKEEPER_LOG_LEVEL": "warning", **(env or {})}
     cmd = [
-        sys.executable, "-m", "mindkeeper.cli.main", "serve", "--port", str(port),
-        "--workers", str(workers), "--database-url", database_url,
+        sys.executable,
+        "-m",
+        "mindkeeper.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--database-url",
+        database_url,
     ]
     process = subprocess.Popen(cmd, env=full_env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import logging
 import shutil
@@ -40,6 +41,8 @@ from mindkeeper.providers.embedding.local import (
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "providers" / "fixtures" / "minilm_reference.json"
 MAX_ABS_FP32 = 1e-4  # fp32 ONNX vs numpy reference, per component
+MIN_COS_INT8 = 0.97  # int8 vs fp32, every sentence
+MAX_BATCH_DRIFT = 1e-5  # int8, one batch vs one text per call
 
 FIXTURE_SENTENCES = [
     "The cat sits on the mat.",
@@ -96,10 +99,15 @@ def _timed(label: str, fn: Callable[[], T]) -> T:
     return result
 
 
-def _cos_stats(a: NDArray[np.float32], b: NDArray[np.float32]) -> str:
-    """Row-wise cosine of unit vectors, summarised."""
+def _cos_stats(a: NDArray[np.float32], b: NDArray[np.float32]) -> tuple[float, str]:
+    """Row-wise cosine of unit vectors: the minimum and a summary line."""
     cos = (a * b).sum(axis=1)
-    return f"min {cos.min():.4f}  mean {cos.mean():.4f}  max {cos.max():.4f}"
+    return float(cos.min()), f"min {cos.min():.4f}  mean {cos.mean():.4f}  max {cos.max():.4f}"
+
+
+def _show(path: Path) -> str:
+    """Path relative to the repository when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _one_by_one(
@@ -113,14 +121,14 @@ def _stock_quantize_dynamic(
     fp32_dir: Path, fp32: Manifest, texts: list[str], ref: NDArray[np.float32]
 ) -> None:
     """Report onnxruntime's stock per-channel ``quantize_dynamic``, for comparison only."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
+    quantization = importlib.import_module("onnxruntime.quantization")  # untyped package
     stock_dir = fp32_dir / "stock"
     stock_dir.mkdir()
     out = stock_dir / "stock-int8.onnx"
     logging.getLogger().setLevel(logging.ERROR)  # silence its "run pre-processing" advice
-    quantize_dynamic(
-        fp32_dir / fp32.onnx_file, out, per_channel=True, weight_type=QuantType.QInt8
+    int8 = quantization.QuantType.QInt8
+    quantization.quantize_dynamic(
+        fp32_dir / fp32.onnx_file, out, per_channel=True, weight_type=int8
     )
     shutil.copyfile(fp32_dir / fp32.tokenizer_file, stock_dir / fp32.tokenizer_file)
     sha = minilm_graph.sha256_file(out)
@@ -131,7 +139,7 @@ def _stock_quantize_dynamic(
     batched = stock.embed_sync(texts)
     single = _one_by_one(stock.embed_sync, texts)
     print(f"  stock quantize_dynamic (per-channel QInt8), {out.stat().st_size / 1e6:.1f} MB:")
-    print(f"    cos vs fp32 (batched) {_cos_stats(batched, ref)}")
+    print(f"    cos vs fp32 (batched) {_cos_stats(batched, ref)[1]}")
     print(f"    batch vs one-by-one max abs diff {np.abs(batched - single).max():.1e}")
 
 
@@ -175,13 +183,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "build", lambda: minilm_graph.write_model_dir(weights, args.assets, "int8")
         )
         onnx_path = args.assets / manifest.onnx_file
-        print(f"  {onnx_path.relative_to(ROOT)}: {onnx_path.stat().st_size / 1e6:.1f} MB")
+        print(f"  {_show(onnx_path)}: {onnx_path.stat().st_size / 1e6:.1f} MB")
         int8 = LocalOnnxEmbedder(args.assets)
         _timed("load (sha256 + session)", int8.load)
         batched = int8.embed_sync(texts)
         single = _one_by_one(int8.embed_sync, texts)
-        print(f"  cos int8 vs fp32 over {len(texts)} sentences: {_cos_stats(batched, ref)}")
-        print(f"  batch vs one-by-one max abs diff {np.abs(batched - single).max():.1e}")
+        min_cos, summary = _cos_stats(batched, ref)
+        drift = float(np.abs(batched - single).max())
+        print(f"  cos int8 vs fp32 over {len(texts)} sentences: {summary}")
+        print(f"  batch vs one-by-one max abs diff {drift:.1e}")
+        if min_cos < MIN_COS_INT8 or drift > MAX_BATCH_DRIFT:
+            print(f"FAILED: int8 needs cos >= {MIN_COS_INT8} and drift <= {MAX_BATCH_DRIFT}")
+            return 1
         if not args.no_stock_comparison:
             _stock_quantize_dynamic(fp32_dir, fp32_manifest, texts, ref)
 
@@ -204,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.fixture.parent.mkdir(parents=True, exist_ok=True)
     args.fixture.write_text(json.dumps(fixture, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"fixture: {args.fixture.relative_to(ROOT)} ({n} sentences)")
+    print(f"fixture: {_show(args.fixture)} ({n} sentences)")
     print(f"manifest: {manifest.model_id}, onnx sha256 {manifest.onnx_sha256}")
     return 0
 

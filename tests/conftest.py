@@ -151,7 +151,9 @@ class LiveServer:
 
 class _ServerThread:
     def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose `proto` says
+        # TCP; with proto 0 every response waits ~40 ms for a delayed ACK (Nagle).
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -181,8 +183,10 @@ def server_factory(database_url: str, embedder: Any) -> Iterator[Callable[..., L
     """Start servers over this test's database: `server_factory(clock=..., **settings)`."""
     threads: list[_ServerThread] = []
 
-    def start(*, clock: Any = None, runtime_embedder: Any = embedder, **overrides: Any) -> LiveServer:
-        settings = make_settings(database_url, **overrides)
+    def start(
+        *, clock: Any = None, runtime_embedder: Any = embedder, **overrides: Any
+    ) -> LiveServer:
+        settings = make_settings(overrides.pop("database_url", database_url), **overrides)
         kwargs: dict[str, Any] = {"embedder": runtime_embedder}
         if clock is not None:
             kwargs["clock"] = clock

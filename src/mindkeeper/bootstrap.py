@@ -29,7 +29,7 @@ def build_embedder(settings: Settings) -> Embedder | None:
         return None
     from mindkeeper.providers.embedding.local import LocalOnnxEmbedder
 
-    return LocalOnnxEmbedder(threads=settings.embedder_threads)
+    return LocalOnnxEmbedder(intra_op_threads=settings.embedder_threads)
 
 
 def build_keyring(settings: Settings) -> Keyring:

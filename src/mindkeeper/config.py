@@ -104,7 +104,12 @@ class Settings(BaseSettings):
 
 def normalise_database_url(url: str) -> str:
     """Map plain `postgresql://` and `sqlite://` URLs to the async drivers we use."""
-    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+    for prefix in (
+        "postgresql://",
+        "postgres://",
+        "postgresql+psycopg://",
+        "postgresql+psycopg2://",
+    ):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):

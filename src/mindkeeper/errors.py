@@ -1,14 +1,14 @@
 """Domain errors. Each wire surface maps these to its own shape; no HTTP status lives here.
 
-    MindkeeperError
-     ├── NotFound          the thing addressed does not exist (or is not visible to the caller)
-     ├── AlreadyExists     a unique name or id is taken
-     ├── Invalid           the request is well-formed but its content is not acceptable
-     ├── Conflict          the resource is in a state that refuses the operation
-     ├── QuotaExceeded     a configured count or size limit would be passed
-     ├── Unauthorized      no or bad credentials
-     ├── Forbidden         credentials are fine but do not reach this resource
-     └── Unavailable       a dependency (model, embedder, database) cannot serve now
+MindkeeperError
+ ├── NotFound          the thing addressed does not exist (or is not visible to the caller)
+ ├── AlreadyExists     a unique name or id is taken
+ ├── Invalid           the request is well-formed but its content is not acceptable
+ ├── Conflict          the resource is in a state that refuses the operation
+ ├── QuotaExceeded     a configured count or size limit would be passed
+ ├── Unauthorized      no or bad credentials
+ ├── Forbidden         credentials are fine but do not reach this resource
+ └── Unavailable       a dependency (model, embedder, database) cannot serve now
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from mindkeeper.providers.embedding.local import (
     configure_tokenizer,
     tokenize,
 )
+from mindkeeper.providers.embedding.minilm_graph import WeightsError, find_weights
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
 # The int8 graph (per-token activations) scores min 0.992 / mean 0.998 against fp32 on the
@@ -78,7 +79,7 @@ QUERIES = [  # (query sharing almost no words with its target, index of the targ
 
 @pytest.fixture(scope="module")
 def embedder() -> LocalOnnxEmbedder:
-    """The packaged embedder, loaded once for the module."""
+    """Load the packaged embedder once for the module."""
     embedder = LocalOnnxEmbedder()
     embedder.load()
     return embedder
@@ -86,7 +87,7 @@ def embedder() -> LocalOnnxEmbedder:
 
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
-    """fp32 reference vectors written by scripts/build_embedder.py."""
+    """Read the fp32 reference vectors written by scripts/build_embedder.py."""
     data: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
     return data
 
@@ -151,8 +152,8 @@ async def test_low_overlap_retrieval_ranks_target_first(embedder: LocalOnnxEmbed
 
 
 async def test_batching_matches_one_by_one(embedder: LocalOnnxEmbedder) -> None:
-    words = "memory session peer note message summary vector index query answer".split()
-    texts = [" ".join(words[: 1 + i % 10] * (1 + i // 10)) + f" #{i}" for i in range(70)]
+    words = ["memory", "session", "peer", "note", "message", "summary", "vector", "index"]
+    texts = [" ".join(words[: 1 + i % 8] * (1 + i // 8)) + f" #{i}" for i in range(70)]
     batched = await embedder.embed(texts)
     one_by_one = np.concatenate([await embedder.embed([text]) for text in texts])
     assert batched.shape == (70, 384)
@@ -172,7 +173,7 @@ def test_rejects_a_bare_string(embedder: LocalOnnxEmbedder) -> None:
 
 
 def test_truncates_at_256_tokens(embedder: LocalOnnxEmbedder) -> None:
-    words = "apple river stone music garden window coffee paper".split() * 50  # 400 tokens
+    words = ["apple", "river", "stone", "music", "garden", "window", "coffee", "paper"] * 50  # 400
     manifest = Manifest.read(ASSETS_DIR)
     tokenizer = Tokenizer.from_file(str(ASSETS_DIR / manifest.tokenizer_file))
     configure_tokenizer(tokenizer, manifest.max_seq_length)
@@ -221,6 +222,15 @@ def test_missing_model_is_refused(tmp_path: Path) -> None:
         LocalOnnxEmbedder(tmp_path).load()
 
 
+def test_find_weights_refuses_unknown_weights(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="missing"):
+        find_weights(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"not the MiniLM weights")
+    shutil.copyfile(ASSETS_DIR / "tokenizer.json", tmp_path / "tokenizer.json")
+    with pytest.raises(WeightsError, match="sha256"):
+        find_weights(tmp_path)
+
+
 def _run_isolated(code: str, root: Path) -> str:
     """Run ``code`` in a fresh interpreter whose HOME and XDG dirs live under ``root``."""
     src_dir = Path(local.__file__).resolve().parents[3]
@@ -235,14 +245,19 @@ def _run_isolated(code: str, root: Path) -> str:
         (root / sub).mkdir()
         env[var] = str(root / sub)
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
 
 def _files_under(root: Path) -> list[str]:
-    """Every file below ``root``, relative."""
+    """List every file below ``root``, relative."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
@@ -261,7 +276,7 @@ def test_embedding_writes_no_telemetry_files(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="onnxruntime telemetry files are Linux-only")
 def test_telemetry_check_can_detect_files(tmp_path: Path) -> None:
-    """Control: plain onnxruntime without the flag does write files, so the test above bites."""
+    """Check plain onnxruntime without the flag does write files, so the test above bites."""
     code = (
         "import onnxruntime as ort\n"
         "from mindkeeper.providers.embedding.local import ASSETS_DIR\n"

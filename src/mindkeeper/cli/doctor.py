@@ -42,8 +42,8 @@ def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
                 problems.append(f"python package {module} is missing (local embedder)")
         from mindkeeper.providers.embedding import local
 
-        if not local.DEFAULT_MODEL_DIR.exists():
-            problems.append(f"embedding model files are missing: {local.DEFAULT_MODEL_DIR}")
+        if not local.ASSETS_DIR.exists():
+            problems.append(f"embedding model files are missing: {local.ASSETS_DIR}")
     return problems
 
 

@@ -62,9 +62,7 @@ class AgentRepository(Protocol):
         """Return the account's session with that id."""
         ...
 
-    async def list_sessions(
-        self, account_id: str, request: ListRequest
-    ) -> Listing[SessionSummary]:
+    async def list_sessions(self, account_id: str, request: ListRequest) -> Listing[SessionSummary]:
         """Return a page of the account's sessions, newest `created_at` first."""
         ...
 

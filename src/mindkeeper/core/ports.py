@@ -139,7 +139,7 @@ class SessionRepository(Protocol):
         ...
 
     async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
-        """Return the number of messages in the peer's session; None when there is no such session."""
+        """Return the message count of the peer's session; None when there is no such session."""
         ...
 
 

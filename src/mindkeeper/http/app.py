@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,8 @@ from mindkeeper import __version__
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.http import health
+from mindkeeper.http.bedrock import BedrockSurface
+from mindkeeper.http.bedrock import too_large as bedrock_too_large
 from mindkeeper.http.honcho_v1 import errors as honcho_errors
 from mindkeeper.http.honcho_v1 import router as honcho_router
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
@@ -22,8 +25,20 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        stop = asyncio.Event()
+        maintenance = None
+        if settings.worker_enabled:
+            from mindkeeper.worker.maintenance import maintenance_loop
+
+            interval = settings.bedrock_maintenance_interval_seconds
+            maintenance = asyncio.create_task(maintenance_loop(runtime, interval, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if maintenance is not None:
+                await maintenance
+            await runtime.close()
 
     app = FastAPI(
         title="Mindkeeper",
@@ -36,6 +51,9 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     honcho_errors.install(app)
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(honcho_router.routes())
-    responders: list[tuple[str, TooLargeResponder]] = []
-    asgi: Any = app
+    responders: list[tuple[str, TooLargeResponder]] = [
+        ("/sessions", bedrock_too_large),
+        ("/tags", bedrock_too_large),
+    ]
+    asgi: Any = BedrockSurface(app, runtime, settings)
     return BodySizeLimit(asgi, settings.max_body_bytes, responders)

@@ -23,7 +23,7 @@ def honcho_too_large(scope: Scope, limit: int) -> tuple[int, list[tuple[bytes, b
 
 
 class BodySizeLimit:
-    """Checks Content-Length up front and counts streamed bodies; never buffers a valid body twice."""
+    """Checks Content-Length up front; counts (and buffers) bodies sent without one."""
 
     def __init__(
         self, app: ASGIApp, max_bytes: int, responders: list[tuple[str, TooLargeResponder]]
@@ -41,7 +41,11 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         status, headers, body = self._responder(scope)(scope, self.max_bytes)
-        headers = [*headers, (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        headers = [
+            *headers,
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -26,7 +26,9 @@ SEAL_VERSION = b"\x01"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_BYTES = 32
-KEY_REF_PATTERN = re.compile(r"arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}")
+KEY_REF_PATTERN = re.compile(
+    r"arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}"
+)
 
 
 class LocalKeyring:

@@ -98,12 +98,8 @@ notes = Table(
     *_common(),  # type: ignore[arg-type]
     Column("label", Text, nullable=False),
     Column("content", Text, nullable=False),
-    Column(
-        "session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=True
-    ),
-    Column(
-        "message_id", String(PUBLIC_ID_LENGTH), ForeignKey("messages.public_id"), nullable=True
-    ),
+    Column("session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=True),
+    Column("message_id", String(PUBLIC_ID_LENGTH), ForeignKey("messages.public_id"), nullable=True),
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),

@@ -44,7 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Embedding(TypeDecorator[np.ndarray]):
-    """A float32 vector: pgvector `vector` on PostgreSQL, raw little-endian float32 bytes on SQLite."""
+    """A float32 vector: pgvector `vector` on PostgreSQL, little-endian float32 bytes on SQLite."""
 
     impl = LargeBinary
     cache_ok = True

@@ -5,7 +5,14 @@ from __future__ import annotations
 from mindkeeper.core.entities import Collection, JSONObject
 from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.services import peers
-from mindkeeper.core.values import RESERVED_COLLECTION, Clock, MetadataFilter, Page, PageRequest, utcnow
+from mindkeeper.core.values import (
+    RESERVED_COLLECTION,
+    Clock,
+    MetadataFilter,
+    Page,
+    PageRequest,
+    utcnow,
+)
 from mindkeeper.errors import Invalid, NotFound
 
 COLLECTION_NOT_FOUND = "Collection not found or does not belong to user"

@@ -8,7 +8,14 @@ from __future__ import annotations
 from mindkeeper.core.entities import Document, JSONObject
 from mindkeeper.core.ports import Embedder, StoredVector, UnitOfWork
 from mindkeeper.core.services import collections
-from mindkeeper.core.values import RESERVED_COLLECTION, Clock, MetadataFilter, Page, PageRequest, utcnow
+from mindkeeper.core.values import (
+    RESERVED_COLLECTION,
+    Clock,
+    MetadataFilter,
+    Page,
+    PageRequest,
+    utcnow,
+)
 from mindkeeper.errors import Invalid, NotFound, Unavailable
 
 CONTENT_MAX = 65_535

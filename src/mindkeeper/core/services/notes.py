@@ -81,7 +81,9 @@ async def update(
             message = await uow.messages.get(workspace_id, peer_id, target_session, message_id)
             if message is None:
                 raise NotFound("Message not found or doesn't belong to session")
-        elif session_id is not None and note.message_id is not None and session_id != note.session_id:
+        elif (
+            session_id is not None and note.message_id is not None and session_id != note.session_id
+        ):
             raise Invalid("The metamessage's message does not belong to the new session")
         updated = await uow.notes.update(
             workspace_id, peer_id, note_id, session_id, message_id, label, metadata

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mindkeeper.core.entities import JSONObject, Peer
 from mindkeeper.core.ports import UnitOfWork
-from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
 from mindkeeper.core.services.workspaces import check_new_name
+from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
 from mindkeeper.errors import AlreadyExists, NotFound
 
 

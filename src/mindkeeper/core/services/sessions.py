@@ -21,7 +21,9 @@ async def require(uow: UnitOfWork, workspace_id: str, peer_id: str, session_id: 
     return session
 
 
-async def get_or_raise(uow: UnitOfWork, workspace_id: str, peer_id: str, session_id: str) -> Session:
+async def get_or_raise(
+    uow: UnitOfWork, workspace_id: str, peer_id: str, session_id: str
+) -> Session:
     """Return the session (active or not) or raise NotFound."""
     async with uow:
         return await require(uow, workspace_id, peer_id, session_id)

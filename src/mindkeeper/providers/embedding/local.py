@@ -154,7 +154,7 @@ class LocalOnnxEmbedder:
         self.model_id: str = self.manifest.model_id
         self.dim: int = self.manifest.dim
         self.batch_size = max(1, batch_size)
-        self.intra_op_threads = intra_op_threads or min(2, os.cpu_count() or 1)
+        self.intra_op_threads = max(1, intra_op_threads or 1)
         self.verify = verify
         self._lock = threading.Lock()
         self._runtime: _Runtime | None = None

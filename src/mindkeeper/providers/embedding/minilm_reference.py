@@ -21,27 +21,31 @@ Weights = Mapping[str, NDArray[np.float32]]
 
 def _gelu(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Exact GELU: ``x * 0.5 * (1 + erf(x / sqrt(2)))``."""
-    erf = _erf(x / math.sqrt(2.0)).astype(np.float64)
-    return x * 0.5 * (1.0 + erf)
+    erf = np.asarray(_erf(x / math.sqrt(2.0)), dtype=np.float64)
+    out: NDArray[np.float64] = x * 0.5 * (1.0 + erf)
+    return out
 
 
 def _layer_norm(x: NDArray[np.float64], w: Weights, prefix: str, eps: float) -> NDArray[np.float64]:
     """LayerNorm over the last axis with the weights under ``prefix``."""
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w[f"{prefix}.weight"] + w[f"{prefix}.bias"]
+    out: NDArray[np.float64] = (x - mean) / np.sqrt(var + eps) * w[f"{prefix}.weight"]
+    return out + w[f"{prefix}.bias"]
 
 
 def _linear(x: NDArray[np.float64], w: Weights, prefix: str) -> NDArray[np.float64]:
     """``x @ W.T + b`` for a torch ``Linear`` stored under ``prefix``."""
     weight = w[f"{prefix}.weight"].astype(np.float64)
-    return x @ weight.T + w[f"{prefix}.bias"]
+    out: NDArray[np.float64] = x @ weight.T + w[f"{prefix}.bias"]
+    return out
 
 
 def _softmax(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Numerically stable softmax over the last axis."""
     e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    out: NDArray[np.float64] = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 def _layer(
@@ -82,4 +86,5 @@ def forward(
     summed = (x * mask[:, :, None]).sum(axis=1)
     pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
     norm = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-    return (pooled / norm).astype(np.float32)
+    result: NDArray[np.float32] = (pooled / norm).astype(np.float32)
+    return result

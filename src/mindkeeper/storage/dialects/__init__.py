@@ -11,7 +11,9 @@ from sqlalchemy.sql.expression import ColumnClause
 from mindkeeper.storage.dialects.sqlite import JSON_CONTAINS_FUNCTION
 
 
-def json_contains(dialect: str, column: ColumnClause[Any] | Any, pattern: dict[str, Any]) -> ColumnElement[bool]:
+def json_contains(
+    dialect: str, column: ColumnClause[Any] | Any, pattern: dict[str, Any]
+) -> ColumnElement[bool]:
     """Return `column @> pattern` with PostgreSQL JSONB semantics on either database."""
     if dialect == "postgresql":
         return column.op("@>")(literal(pattern, JSONB))  # type: ignore[no-any-return]

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Row
 
 from mindkeeper.core.agents import (
     Invocation,
+    ListCursor,
     Listing,
     ListRequest,
-    ListCursor,
     NewSession,
     SessionStatus,
     SessionSummary,
@@ -151,9 +151,7 @@ class SqlAgentRepository(Repository):
         stmt = select(*_SESSION).where(s.c.account_id == account_id, s.c.public_id == session_id)
         return await self.first(stmt, to_session)
 
-    async def list_sessions(
-        self, account_id: str, request: ListRequest
-    ) -> Listing[SessionSummary]:
+    async def list_sessions(self, account_id: str, request: ListRequest) -> Listing[SessionSummary]:
         """Return a page of the account's sessions, newest first."""
         stmt = select(*_SUMMARY).where(s.c.account_id == account_id)
         return await self._page(stmt, s, s.c.created_at, request, to_summary)
@@ -180,9 +178,7 @@ class SqlAgentRepository(Repository):
 
     async def touch_session(self, session_key: int, now: datetime) -> None:
         """Set the last update time."""
-        await self.conn.execute(
-            update(s).where(s.c.id == session_key).values(last_updated_at=now)
-        )
+        await self.conn.execute(update(s).where(s.c.id == session_key).values(last_updated_at=now))
 
     async def mark_expired(self, idle_before: datetime, keys: Sequence[int] | None = None) -> int:
         """Set EXPIRED on idle sessions (all, or only `keys`)."""

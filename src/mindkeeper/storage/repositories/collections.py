@@ -18,7 +18,12 @@ from mindkeeper.storage.tables import documents
 def to_collection(row: Row[Any]) -> Collection:
     """Map a row to the entity."""
     return Collection(
-        row.id, row.public_id, row.name, row.peer_id, row.workspace_id, row.metadata,
+        row.id,
+        row.public_id,
+        row.name,
+        row.peer_id,
+        row.workspace_id,
+        row.metadata,
         row.created_at,
     )
 

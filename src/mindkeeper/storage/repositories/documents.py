@@ -35,8 +35,14 @@ _COLUMNS = (
 def to_document(row: Row[Any]) -> Document:
     """Map a row to the entity."""
     return Document(
-        row.id, row.public_id, row.content, row.collection_id, row.workspace_id, row.peer_id,
-        row.metadata, row.created_at,
+        row.id,
+        row.public_id,
+        row.content,
+        row.collection_id,
+        row.workspace_id,
+        row.peer_id,
+        row.metadata,
+        row.created_at,
     )
 
 

@@ -15,8 +15,9 @@ from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.repositories.base import Repository
 from mindkeeper.storage.tables import messages as t
 
-
 _INSERT_ONE = insert(t).returning(t.c.id)
+# Keys are matched back by public id, so the database may return rows in any order.
+_INSERT_MANY = insert(t).returning(t.c.id, t.c.public_id)
 _SCOPE = (
     t.c.session_id == bindparam("session_id"),
     t.c.peer_id == bindparam("peer_id"),
@@ -38,8 +39,15 @@ _PAGE = {
 def to_message(row: Row[Any]) -> Message:
     """Map a row to the entity."""
     return Message(
-        row.id, row.public_id, row.content, row.is_user, row.session_id, row.workspace_id,
-        row.peer_id, row.metadata, row.created_at,
+        row.id,
+        row.public_id,
+        row.content,
+        row.is_user,
+        row.session_id,
+        row.workspace_id,
+        row.peer_id,
+        row.metadata,
+        row.created_at,
     )
 
 
@@ -69,14 +77,20 @@ class SqlMessageRepository(Repository):
             row = (await self.conn.execute(_INSERT_ONE, rows[0])).one()
             keys = [row.id]
         else:
-            result = await self.conn.execute(
-                insert(t).returning(t.c.id, sort_by_parameter_order=True), rows
-            )
-            keys = [r.id for r in result]
+            result = await self.conn.execute(_INSERT_MANY, rows)
+            by_public_id = {r.public_id: r.id for r in result}
+            keys = [by_public_id[r["public_id"]] for r in rows]
         return [
             Message(
-                key, r["public_id"], r["content"], r["is_user"], session.id, session.workspace_id,
-                session.peer_id, r["metadata"], now,
+                key,
+                r["public_id"],
+                r["content"],
+                r["is_user"],
+                session.id,
+                session.workspace_id,
+                session.peer_id,
+                r["metadata"],
+                now,
             )
             for key, r in zip(keys, rows, strict=True)
         ]
@@ -127,9 +141,7 @@ class SqlMessageRepository(Repository):
             t.c.workspace_id == workspace_id,
         )
         stmt = self.with_filter(stmt, t, filter)
-        return await self.paginate(
-            stmt, t, page, to_message, None if filter else known_total
-        )
+        return await self.paginate(stmt, t, page, to_message, None if filter else known_total)
 
     async def list_all(self, session_id: str, up_to_key: int | None = None) -> list[Message]:
         """Return the session's messages in order, up to an internal key (inclusive)."""

@@ -19,8 +19,16 @@ from mindkeeper.storage.tables import notes as t
 def to_note(row: Row[Any]) -> Note:
     """Map a row to the entity."""
     return Note(
-        row.id, row.public_id, row.label, row.content, row.peer_id, row.workspace_id,
-        row.session_id, row.message_id, row.metadata, row.created_at,
+        row.id,
+        row.public_id,
+        row.label,
+        row.content,
+        row.peer_id,
+        row.workspace_id,
+        row.session_id,
+        row.message_id,
+        row.metadata,
+        row.created_at,
     )
 
 

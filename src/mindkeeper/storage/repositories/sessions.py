@@ -24,30 +24,36 @@ _COLUMNS = (
 )
 
 
+# Bind names must differ from column names: UPDATE reserves those for its SET clause.
 _SCOPE = (
-    t.c.public_id == bindparam("session_id"),
-    t.c.peer_id == bindparam("peer_id"),
-    t.c.workspace_id == bindparam("workspace_id"),
+    t.c.public_id == bindparam("b_session_id"),
+    t.c.peer_id == bindparam("b_peer_id"),
+    t.c.workspace_id == bindparam("b_workspace_id"),
 )
 # Hot statements are built once: no per-request construction or cache-key work.
 _GET = select(*_COLUMNS).where(*_SCOPE)
 _COUNT = select(t.c.message_count).where(*_SCOPE)
-_SET_METADATA = update(t).where(*_SCOPE).values(metadata=bindparam("meta")).returning(*_COLUMNS)
+_SET_METADATA = update(t).where(*_SCOPE).values(metadata=bindparam("b_meta")).returning(*_COLUMNS)
 _ADD_COUNT = (
     update(t)
-    .where(t.c.public_id == bindparam("session_id"))
-    .values(message_count=t.c.message_count + bindparam("delta"))
+    .where(t.c.public_id == bindparam("b_session_id"))
+    .values(message_count=t.c.message_count + bindparam("b_delta"))
 )
 
 
 def _scope(workspace_id: str, peer_id: str, session_id: str) -> dict[str, str]:
-    return {"session_id": session_id, "peer_id": peer_id, "workspace_id": workspace_id}
+    return {"b_session_id": session_id, "b_peer_id": peer_id, "b_workspace_id": workspace_id}
 
 
 def to_session(row: Row[Any]) -> Session:
     """Map a row to the entity."""
     return Session(
-        row.id, row.public_id, row.is_active, row.peer_id, row.workspace_id, row.metadata,
+        row.id,
+        row.public_id,
+        row.is_active,
+        row.peer_id,
+        row.workspace_id,
+        row.metadata,
         row.created_at,
     )
 
@@ -105,7 +111,7 @@ class SqlSessionRepository(Repository):
     ) -> Session | None:
         """Change metadata and/or the active flag."""
         if metadata is not None and is_active is None:
-            params = {**_scope(workspace_id, peer_id, session_id), "meta": metadata}
+            params = {**_scope(workspace_id, peer_id, session_id), "b_meta": metadata}
             found = (await self.conn.execute(_SET_METADATA, params)).first()
             return None if found is None else to_session(found)
         values: dict[str, Any] = {}
@@ -131,7 +137,7 @@ class SqlSessionRepository(Repository):
 
     async def add_message_count(self, session_id: str, delta: int) -> None:
         """Add to the session's message counter."""
-        await self.conn.execute(_ADD_COUNT, {"session_id": session_id, "delta": delta})
+        await self.conn.execute(_ADD_COUNT, {"b_session_id": session_id, "b_delta": delta})
 
     async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
         """Return the message counter of the peer's session; None when there is no such session."""

@@ -12,7 +12,11 @@ from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import CollectionCreate, CollectionUpdate, ListBody
 
-router = APIRouter(prefix="/v1/apps/{app_id}/users/{user_id}/collections", tags=["collections"])
+router = APIRouter(
+    prefix="/v1/apps/{app_id}/users/{user_id}/collections",
+    tags=["collections"],
+    strict_content_type=False,
+)
 
 
 @router.get("")

@@ -19,6 +19,7 @@ from mindkeeper.http.honcho_v1.schemas import (
 router = APIRouter(
     prefix="/v1/apps/{app_id}/users/{user_id}/collections/{collection_id}/documents",
     tags=["documents"],
+    strict_content_type=False,
 )
 
 

@@ -7,7 +7,9 @@ from starlette.responses import Response
 
 from mindkeeper.http.responses import JSONBytes
 
-router = APIRouter(prefix="/v1", tags=["keys"])
+router = APIRouter(
+    prefix="/v1", tags=["keys"], strict_content_type=False
+)
 
 
 @router.post("/keys")

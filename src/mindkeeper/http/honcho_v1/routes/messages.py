@@ -13,7 +13,9 @@ from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import ListBody, MessageBatch, MessageCreate, MessageUpdate
 
 router = APIRouter(
-    prefix="/v1/apps/{app_id}/users/{user_id}/sessions/{session_id}/messages", tags=["messages"]
+    prefix="/v1/apps/{app_id}/users/{user_id}/sessions/{session_id}/messages",
+    tags=["messages"],
+    strict_content_type=False,
 )
 
 

@@ -16,7 +16,11 @@ from mindkeeper.http.honcho_v1.schemas import (
     MetamessageUpdate,
 )
 
-router = APIRouter(prefix="/v1/apps/{app_id}/users/{user_id}/metamessages", tags=["metamessages"])
+router = APIRouter(
+    prefix="/v1/apps/{app_id}/users/{user_id}/metamessages",
+    tags=["metamessages"],
+    strict_content_type=False,
+)
 
 
 @router.post("")

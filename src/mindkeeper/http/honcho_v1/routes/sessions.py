@@ -12,7 +12,11 @@ from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import SessionCreate, SessionListBody, SessionUpdate
 
-router = APIRouter(prefix="/v1/apps/{app_id}/users/{user_id}/sessions", tags=["sessions"])
+router = APIRouter(
+    prefix="/v1/apps/{app_id}/users/{user_id}/sessions",
+    tags=["sessions"],
+    strict_content_type=False,
+)
 
 
 @router.get("")

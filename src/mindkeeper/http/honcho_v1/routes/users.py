@@ -13,7 +13,9 @@ from mindkeeper.http.honcho_v1.routes.apps import CREATE_NAME_MAX
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import ListBody, UserCreate, UserUpdate
 
-router = APIRouter(prefix="/v1/apps/{app_id}/users", tags=["users"])
+router = APIRouter(
+    prefix="/v1/apps/{app_id}/users", tags=["users"], strict_content_type=False
+)
 
 
 @router.post("")

@@ -1,0 +1,162 @@
+"""`BedrockSurface`: a pure ASGI wrapper serving /sessions… and /tags… as Bedrock Agent Runtime.
+
+Routing uses the raw path (`scope["raw_path"]`): a session ARN arrives as one percent-encoded
+segment (`%3A`, `%2F`) and must not be split at its decoded `/`. Both slash variants of every
+modelled path are accepted and nothing is ever redirected. Other paths go to the wrapped app.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, unquote
+from uuid import uuid4
+
+import orjson
+
+from mindkeeper.config import Settings
+from mindkeeper.core.ports import Runtime
+from mindkeeper.http.bedrock import errors, operations
+from mindkeeper.http.bedrock.arn import Home
+from mindkeeper.http.bedrock.operations import Context, Handler, Request
+from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send
+
+PREFIXES = ("/sessions", "/tags")
+LABEL = "{}"
+
+ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
+    ("sessions",): {"PUT": operations.create_session, "POST": operations.list_sessions},
+    ("sessions", LABEL): {
+        "GET": operations.get_session,
+        "PUT": operations.update_session,
+        "DELETE": operations.delete_session,
+        "PATCH": operations.end_session,
+    },
+    ("sessions", LABEL, "invocations"): {
+        "PUT": operations.create_invocation,
+        "POST": operations.list_invocations,
+    },
+    ("sessions", LABEL, "invocationSteps"): {
+        "PUT": operations.put_invocation_step,
+        "POST": operations.list_invocation_steps,
+    },
+    ("sessions", LABEL, "invocationSteps", LABEL): {"POST": operations.get_invocation_step},
+    ("tags", LABEL): {
+        "POST": operations.tag_resource,
+        "DELETE": operations.untag_resource,
+        "GET": operations.list_tags_for_resource,
+    },
+}
+
+_ARN_HEAD = re.compile(r"arn:[^/]*:session")
+
+
+def owns(path: str) -> bool:
+    """True for /sessions and /tags and anything below them."""
+    return any(path == p or path.startswith(p + "/") for p in PREFIXES)
+
+
+def raw_path(scope: Scope) -> str:
+    """The undecoded request path."""
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).decode("latin-1").split("?", 1)[0]
+    return str(scope.get("path", ""))
+
+
+def segments(path: str) -> list[str]:
+    """Split a raw path into decoded segments; one trailing slash is dropped.
+
+    An ARN sent unencoded (`arn:…:session/<uuid>`) is rejoined into one segment.
+    """
+    parts = path.split("/")[1:]
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    decoded = [unquote(p) for p in parts]
+    out: list[str] = []
+    i = 0
+    while i < len(decoded):
+        part = decoded[i]
+        if i > 0 and _ARN_HEAD.fullmatch(part) and i + 1 < len(decoded):
+            part = f"{part}/{decoded[i + 1]}"
+            i += 1
+        out.append(part)
+        i += 1
+    return out
+
+
+def route(method: str, parts: list[str]) -> tuple[Handler, tuple[str, ...]]:
+    """Return the handler and path labels; UnknownOperationException when nothing matches."""
+    for shape, methods in ROUTES.items():
+        if len(shape) != len(parts):
+            continue
+        if any(s != LABEL and s != p for s, p in zip(shape, parts, strict=True)):
+            continue
+        handler = methods.get(method)
+        if handler is None:
+            break
+        labels = tuple(p for s, p in zip(shape, parts, strict=True) if s == LABEL)
+        return handler, labels
+    raise errors.WireError(
+        errors.UNKNOWN_OPERATION, f"No operation matches {method} {'/' + '/'.join(parts)}"
+    )
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """Read the whole request body; None when the client went away."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def respond(
+    send: Send, status: int, body: bytes, request_id: str, error_code: str | None = None
+) -> None:
+    """Send a complete JSON response with the AWS headers."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    if error_code is not None:
+        headers.append((b"x-amzn-errortype", error_code.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BedrockSurface:
+    """Serves the session-management API on /sessions and /tags; passes the rest through."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime, settings: Settings) -> None:
+        self.app = app
+        home = Home(settings.bedrock_partition, settings.bedrock_region, settings.bedrock_account_id)
+        self.context = Context(runtime, home, settings.bedrock_default_page_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not owns(raw_path(scope)):
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route, run one operation and answer; errors in the AWS error shape."""
+        request_id = str(uuid4())
+        method = str(scope["method"]).upper()
+        try:
+            handler, labels = route(method, segments(raw_path(scope)))
+            body = await read_body(receive)
+            if body is None:
+                return
+            query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"), True)
+            reply = await handler(self.context, Request(method, labels, query, body))
+        except Exception as exc:  # every failure becomes an AWS error response
+            status, code, payload = errors.render(exc)
+            await respond(send, status, payload, request_id, code)
+            return
+        content = b"" if reply.body is None else orjson.dumps(reply.body)
+        await respond(send, reply.status, content, request_id)
+

@@ -1,0 +1,35 @@
+"""The README's quick example runs as written against a live server."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import LiveServer
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    commands = re.findall(r"```sh\n(.*?)```", README.read_text(), flags=re.S)[:2]
+    assert "mindkeeper serve" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert commands[1].strip() in ci.splitlines()
+
+
+def test_quick_example_runs(server: LiveServer, backend: str) -> None:
+    example = _python_blocks()[0].replace("http://127.0.0.1:8000", server.url)
+    result = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert "I just moved to Lisbon" in lines[0]
+    assert lines[1] == "['Alice lives in Lisbon']"
