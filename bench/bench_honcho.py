@@ -178,15 +178,23 @@ async def list_latency(fx: Fixture, duration: float) -> list[Result]:
 
 
 async def bench_backend(
-    name: str, url: str, duration: float, concurrencies: list[int], workers: int
+    name: str,
+    url: str,
+    duration: float,
+    concurrencies: list[int],
+    workers: int,
+    parts: tuple[str, ...] = ("throughput", "latency"),
 ) -> None:
     """Run all scenarios against one database."""
     with serve(url, workers=workers, env={"MINDKEEPER_EMBEDDER": "none"}) as server:
-        fx = await setup(server.url, sessions=32)
-        results = await scenarios(fx, duration, concurrencies)
-        print_table(f"{name}: throughput (server workers={workers})", results)
-        big = await setup(server.url, sessions=2)
-        print_table(f"{name}: list latency vs session size", await list_latency(big, duration))
+        if "throughput" in parts:
+            fx = await setup(server.url, sessions=32)
+            results = await scenarios(fx, duration, concurrencies)
+            print_table(f"{name}: throughput (server workers={workers})", results)
+        if "latency" in parts:
+            big = await setup(server.url, sessions=2)
+            latency = await list_latency(big, duration)
+            print_table(f"{name}: list latency vs session size", latency)
         print(f"\n{name}: server resident memory {server.rss_mib():.0f} MiB")
 
 
@@ -200,20 +208,24 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--pg-url", help="PostgreSQL URL (default: an embedded server)")
+    parser.add_argument("--parts", default="throughput,latency", help="which tables to run")
     args = parser.parse_args()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
+    parts = tuple(args.parts.split(","))
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{tmp}/bench.db"
                 asyncio.run(
-                    bench_backend("SQLite", url, args.duration, concurrencies, args.workers)
+                    bench_backend("SQLite", url, args.duration, concurrencies, args.workers, parts)
                 )
         elif backend == "postgresql":
             with contextlib.ExitStack() as stack:
                 url = args.pg_url or stack.enter_context(embedded_postgres())
                 asyncio.run(
-                    bench_backend("PostgreSQL", url, args.duration, concurrencies, args.workers)
+                    bench_backend(
+                        "PostgreSQL", url, args.duration, concurrencies, args.workers, parts
+                    )
                 )
 
 

@@ -6,6 +6,7 @@ Only this module wires concrete classes together; tests inject fakes through its
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ def build_embedder(settings: Settings) -> Embedder | None:
     """Return the configured embedder (the packaged local model by default)."""
     if settings.embedder == "none":
         return None
+    # onnxruntime reads this once, at first import: set it before anything imports it.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     from mindkeeper.providers.embedding.local import LocalOnnxEmbedder
 
     return LocalOnnxEmbedder(intra_op_threads=settings.embedder_threads)

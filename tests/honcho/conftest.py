@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,6 @@ from mindkeeper.bootstrap import build_runtime
 from mindkeeper.config import normalise_database_url
 from tests.conftest import LiveServer, _ServerThread, _with_database, make_settings
 from tests.honcho.support import World, new_world
-
-
-@pytest.fixture(scope="session")
-def embedder():  # TEMPORARY until providers/embedding/local.py lands
-    return None
 
 
 @pytest.fixture(scope="module")

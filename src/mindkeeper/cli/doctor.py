@@ -42,8 +42,10 @@ def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
                 problems.append(f"python package {module} is missing (local embedder)")
         from mindkeeper.providers.embedding import local
 
-        if not local.ASSETS_DIR.exists():
-            problems.append(f"embedding model files are missing: {local.ASSETS_DIR}")
+        try:
+            local.LocalOnnxEmbedder().load()
+        except local.AssetError as exc:
+            problems.append(f"the packaged embedding model cannot be loaded: {exc}")
     return problems
 
 

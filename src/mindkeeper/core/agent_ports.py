@@ -82,6 +82,13 @@ class AgentRepository(Protocol):
         """Set `last_updated_at = now`."""
         ...
 
+    async def touch_active(
+        self, account_id: str, session_id: str, now: datetime, idle_before: datetime
+    ) -> StoredSession | None:
+        """Set `last_updated_at = now` on the account's session if it is ACTIVE and was updated
+        after `idle_before`; return it, or None (missing, ended or idle: nothing changed)."""
+        ...
+
     async def mark_expired(self, idle_before: datetime, keys: Sequence[int] | None = None) -> int:
         """Set EXPIRED on sessions (all or `keys`) idle since `idle_before`; return the count."""
         ...
@@ -116,13 +123,15 @@ class AgentRepository(Protocol):
 
     async def add_step(
         self,
-        invocation: Invocation,
+        session: StoredSession,
+        invocation_id: str,
         step_id: str,
         time: StepTime,
         payload_blob: bytes,
         now: datetime,
     ) -> bool:
-        """Insert a step; False (nothing written) when the session already has that step id."""
+        """Insert a step into the session's invocation; False (nothing written) when the session
+        has no such invocation or already has that step id."""
         ...
 
     async def get_step(self, session: StoredSession, step_id: str) -> StoredStep | None:

@@ -99,7 +99,14 @@ def create_database(settings: Settings) -> Database:
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_recycle=300,
-        connect_args={"server_settings": {"application_name": "mindkeeper"}},
+        # Plan each statement with its real values: a cached generic plan for a prepared
+        # page query cannot know which session it reads and may pick a full sort.
+        connect_args={
+            "server_settings": {
+                "application_name": "mindkeeper",
+                "plan_cache_mode": "force_custom_plan",
+            }
+        },
         **common,
     )
     return Database(engine)

@@ -115,10 +115,19 @@ async def refuse_unless_active(
 async def require_writable(
     runtime: Runtime, uow: UnitOfWork, account_id: str, session_id: str, now: datetime
 ) -> StoredSession:
-    """Inside a write unit of work: return the account's ACTIVE session or raise."""
+    """Inside a write unit of work: return the account's ACTIVE session, touched, or raise.
+
+    The common case is one statement (touch-if-active); NotFound or Conflict are diagnosed
+    only when it changes nothing.
+    """
+    idle_before = now - runtime.agent_policy.idle_expiry
+    session = await uow.agents.touch_active(account_id, session_id, now, idle_before)
+    if session is not None:
+        return session
     session = await require(uow, account_id, session_id)
     await refuse_unless_active(runtime, uow, session, now)
-    return session
+    await uow.agents.touch_session(session.key, now)
+    return replace(session, last_updated_at=now)
 
 
 async def _persist_expired(runtime: Runtime, keys: Sequence[int], now: datetime) -> None:

@@ -62,7 +62,6 @@ async def create_invocation(
         invocation = await uow.agents.add_invocation(
             session, invocation_id or str(uuid4()), description, now
         )
-        await uow.agents.touch_session(session.key, now)
         await uow.commit()
     return invocation
 
@@ -87,19 +86,18 @@ async def put_step(runtime: Runtime, account_id: str, session_id: str, new: NewS
     now = runtime.now()
     async with runtime.uow() as uow:
         session = await require_writable(runtime, uow, account_id, session_id, now)
-        invocation = await uow.agents.get_invocation(session, new.invocation_id)
-        if invocation is None:
-            raise invocation_not_found(new.invocation_id)
         blob = new.payload
         if session.key_ref is not None:
             context = step_context(account_id, session.id, step_id)
             blob = runtime.keyring.seal(session.key_ref, new.payload, context)
-        if not await uow.agents.add_step(invocation, step_id, new.time, blob, now):
+        added = await uow.agents.add_step(session, new.invocation_id, step_id, new.time, blob, now)
+        if not added:
             existing = await uow.agents.get_step(session, step_id)
-            if existing is None or not _same_step(runtime, session, existing, new):
-                raise Conflict(f"Invocation step {step_id} already exists with other content")
-            return step_id
-        await uow.agents.touch_session(session.key, now)
+            if existing is not None and _same_step(runtime, session, existing, new):
+                return step_id
+            if await uow.agents.get_invocation(session, new.invocation_id) is None:
+                raise invocation_not_found(new.invocation_id)
+            raise Conflict(f"Invocation step {step_id} already exists with other content")
         await uow.commit()
     return step_id
 

@@ -46,7 +46,11 @@ class Repository:
     ) -> Page[T]:
         """Run one page of `stmt` ordered by insertion, plus a count of all matches."""
         if known_total is None:
-            count_stmt = stmt.with_only_columns(func.count()).order_by(None)
+            # maintain_column_froms: without a WHERE clause naming the table, `SELECT count(*)`
+            # would otherwise lose its FROM and count one row.
+            count_stmt = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(
+                None
+            )
             total = int((await self.conn.execute(count_stmt)).scalar_one())
         else:
             total = known_total

@@ -18,22 +18,41 @@ from mindkeeper.storage.tables import messages as t
 _INSERT_ONE = insert(t).returning(t.c.id)
 # Keys are matched back by public id, so the database may return rows in any order.
 _INSERT_MANY = insert(t).returning(t.c.id, t.c.public_id)
-_SCOPE = (
-    t.c.session_id == bindparam("session_id"),
-    t.c.peer_id == bindparam("peer_id"),
-    t.c.workspace_id == bindparam("workspace_id"),
-)
 _LIMIT = bindparam("limit", type_=Integer)
 _OFFSET = bindparam("offset", type_=Integer)
-# The unfiltered page queries, built once (the hot read path of an agent loop).
-_PAGE = {
-    reverse: select(t)
-    .where(*_SCOPE)
-    .order_by(t.c.id.desc() if reverse else t.c.id.asc())
-    .limit(_LIMIT)
-    .offset(_OFFSET)
-    for reverse in (False, True)
-}
+
+
+def _page_statement(descending: bool) -> Any:
+    """One unfiltered page: skip along the (session_id, id) index, then fetch only the page."""
+    order = t.c.id.desc() if descending else t.c.id.asc()
+    ids = (
+        select(t.c.id)
+        .where(t.c.session_id == bindparam("session_id"))
+        .order_by(order)
+        .limit(_LIMIT)
+        .offset(_OFFSET)
+    )
+    return select(t).where(t.c.id.in_(ids)).order_by(order)
+
+
+# Built once: the hot read path of an agent loop.
+_PAGE = {descending: _page_statement(descending) for descending in (False, True)}
+
+
+def page_window(
+    total: int, offset: int, size: int, descending: bool
+) -> tuple[bool, int, int, bool]:
+    """Plan a page read from whichever end is nearer.
+
+    Returns (descending, offset, limit, mirrored): a page near the end of a long session is
+    read as a page near the start in the opposite order, then put back in order, so the
+    rows skipped never exceed half the session.
+    """
+    end = min(offset + size, total)
+    mirrored_offset = total - end
+    if mirrored_offset < offset:
+        return (not descending, mirrored_offset, end - offset, True)
+    return (descending, offset, end - offset, False)
 
 
 def to_message(row: Row[Any]) -> Message:
@@ -125,15 +144,15 @@ class SqlMessageRepository(Repository):
         if not filter and known_total is not None:
             if known_total <= page.offset:
                 return Page(items=[], total=known_total, page=page.page, size=page.size)
-            params = {
-                "session_id": session_id,
-                "peer_id": peer_id,
-                "workspace_id": workspace_id,
-                "limit": page.size,
-                "offset": page.offset,
-            }
-            rows = await self.conn.execute(_PAGE[page.reverse], params)
+            # `known_total` comes from the peer's own session row, so the scope is checked.
+            descending, offset, limit, mirrored = page_window(
+                known_total, page.offset, page.size, page.reverse
+            )
+            params = {"session_id": session_id, "limit": limit, "offset": offset}
+            rows = await self.conn.execute(_PAGE[descending], params)
             items = [to_message(r) for r in rows]
+            if mirrored:
+                items.reverse()
             return Page(items=items, total=known_total, page=page.page, size=page.size)
         stmt = select(t).where(
             t.c.session_id == session_id,
