@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,3 +141,27 @@ def new_world(c: httpx.Client) -> World:
     app = new_app(c)["id"]
     user = new_user(c, app)["id"]
     return World(app, user, new_session(c, app, user)["id"])
+
+
+def reserved_collection(server: Any, app_id: str, user_id: str) -> str:
+    """Create the user's reserved `honcho` collection as the deriver would; return its id.
+
+    Runs the service on its own event loop and engine (a thread of its own), like a second
+    process sharing the database.
+    """
+    from mindkeeper.bootstrap import build_runtime
+    from mindkeeper.core.services import collections
+
+    async def run() -> str:
+        runtime = build_runtime(server.settings, embedder=None)
+        try:
+            uow = runtime.uow()
+            async with uow:
+                collection = await collections.get_or_create_reserved(uow, app_id, user_id)
+                await uow.commit()
+            return collection.id
+        finally:
+            await runtime.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()

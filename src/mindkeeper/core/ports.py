@@ -9,6 +9,7 @@ by a foreign key raises `NotFound`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -157,7 +158,7 @@ class MessageRepository(Protocol):
 
     async def add_many(
         self, session: Session, messages: Sequence[NewMessage], now: datetime
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Insert messages in order and return them."""
         ...
 
@@ -183,7 +184,9 @@ class MessageRepository(Protocol):
         """Return a page; `known_total` skips the count when no filter applies."""
         ...
 
-    async def list_all(self, session_id: str, up_to_key: int | None = None) -> list[Message]:
+    async def list_all(
+        self, session_id: str, up_to_key: int | None = None
+    ) -> builtins.list[Message]:
         """Return every message of the session in order, up to an internal key (inclusive)."""
         ...
 
@@ -240,7 +243,7 @@ class NoteRepository(Protocol):
         """Return a page of the peer's notes in insertion order."""
         ...
 
-    async def list_for_session(self, session_id: str) -> list[Note]:
+    async def list_for_session(self, session_id: str) -> builtins.list[Note]:
         """Return every note tied to the session, in insertion order."""
         ...
 
@@ -363,7 +366,7 @@ class DocumentRepository(Protocol):
         filter: MetadataFilter,
         top_k: int,
         max_distance: float | None = None,
-    ) -> list[Document]:
+    ) -> builtins.list[Document]:
         """Return up to top_k documents embedded by the same model, by cosine distance."""
         ...
 
@@ -371,14 +374,45 @@ class DocumentRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; the use case commits once."""
 
-    workspaces: WorkspaceRepository
-    peers: PeerRepository
-    sessions: SessionRepository
-    messages: MessageRepository
-    notes: NoteRepository
-    collections: CollectionRepository
-    documents: DocumentRepository
-    agents: AgentRepository
+    @property
+    def workspaces(self) -> WorkspaceRepository:
+        """The workspaces of this transaction."""
+        ...
+
+    @property
+    def peers(self) -> PeerRepository:
+        """The peers of this transaction."""
+        ...
+
+    @property
+    def sessions(self) -> SessionRepository:
+        """The sessions of this transaction."""
+        ...
+
+    @property
+    def messages(self) -> MessageRepository:
+        """The messages of this transaction."""
+        ...
+
+    @property
+    def notes(self) -> NoteRepository:
+        """The notes of this transaction."""
+        ...
+
+    @property
+    def collections(self) -> CollectionRepository:
+        """The collections of this transaction."""
+        ...
+
+    @property
+    def documents(self) -> DocumentRepository:
+        """The documents of this transaction."""
+        ...
+
+    @property
+    def agents(self) -> AgentRepository:
+        """The agents of this transaction."""
+        ...
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 
@@ -55,5 +55,5 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
         ("/sessions", bedrock_too_large),
         ("/tags", bedrock_too_large),
     ]
-    asgi: Any = BedrockSurface(app, runtime, settings)
+    asgi: Any = BedrockSurface(cast(Any, app), runtime, settings)
     return BodySizeLimit(asgi, settings.max_body_bytes, responders)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.schema import SchemaItem
 
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.types import Embedding, IdentityKey, JSONType, UTCDateTime
@@ -32,7 +33,7 @@ def _public_id() -> Column[str]:
     return Column("public_id", String(PUBLIC_ID_LENGTH), nullable=False, unique=True)
 
 
-def _common() -> list[object]:
+def _common() -> list[SchemaItem]:
     return [
         Column("id", IdentityKey, primary_key=True, autoincrement=True),
         _public_id(),
@@ -45,7 +46,7 @@ def _common() -> list[object]:
 workspaces = Table(
     "workspaces",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("name", Text, nullable=False, unique=True),
     CheckConstraint(f"length(name) <= {NAME_MAX}", name="name_length"),
 )
@@ -53,7 +54,7 @@ workspaces = Table(
 peers = Table(
     "peers",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("name", Text, nullable=False),
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
@@ -65,7 +66,7 @@ peers = Table(
 sessions = Table(
     "sessions",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("is_active", Boolean, nullable=False, server_default=text("true")),
     Column("message_count", Integer, nullable=False, server_default=text("0")),
     Column(
@@ -78,7 +79,7 @@ sessions = Table(
 messages = Table(
     "messages",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column(
         "session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=False
     ),
@@ -95,7 +96,7 @@ messages = Table(
 notes = Table(
     "notes",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("label", Text, nullable=False),
     Column("content", Text, nullable=False),
     Column("session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=True),
@@ -115,7 +116,7 @@ notes = Table(
 collections = Table(
     "collections",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("name", Text, nullable=False),
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
@@ -128,7 +129,7 @@ collections = Table(
 documents = Table(
     "documents",
     metadata,
-    *_common(),  # type: ignore[arg-type]
+    *_common(),
     Column("content", Text, nullable=False),
     Column("embedding", Embedding(), nullable=True),
     Column("embedding_model", String(200), nullable=True),

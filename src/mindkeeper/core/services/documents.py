@@ -5,6 +5,8 @@ Embedding happens before the transaction opens, so no database lock is held whil
 
 from __future__ import annotations
 
+import builtins
+
 from mindkeeper.core.entities import Document, JSONObject
 from mindkeeper.core.ports import Embedder, StoredVector, UnitOfWork
 from mindkeeper.core.services import collections
@@ -134,7 +136,7 @@ async def query(
     text: str,
     filter: MetadataFilter,
     top_k: int,
-) -> list[Document]:
+) -> builtins.list[Document]:
     """Return the top_k documents closest in meaning to `text` (empty for unknown collections)."""
     vector = await embed_one(embedder, text)
     async with uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from mindkeeper.core.entities import JSONObject, Message
@@ -20,7 +21,7 @@ async def create_many(
     session_id: str,
     messages: Sequence[NewMessage],
     clock: Clock = utcnow,
-) -> list[Message]:
+) -> builtins.list[Message]:
     """Append messages to the peer's session in order; all or nothing."""
     if not 1 <= len(messages) <= BATCH_MAX:
         raise Invalid(f"A batch must hold between 1 and {BATCH_MAX} messages")

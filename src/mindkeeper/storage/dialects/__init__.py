@@ -16,7 +16,11 @@ def json_contains(
 ) -> ColumnElement[bool]:
     """Return `column @> pattern` with PostgreSQL JSONB semantics on either database."""
     if dialect == "postgresql":
-        return column.op("@>")(literal(pattern, JSONB))  # type: ignore[no-any-return]
+        contained: ColumnElement[bool] = column.op("@>")(literal(pattern, JSONB))
+        return contained
     import orjson
 
-    return getattr(func, JSON_CONTAINS_FUNCTION)(column, orjson.dumps(pattern).decode()) == 1
+    matched: ColumnElement[bool] = (
+        getattr(func, JSON_CONTAINS_FUNCTION)(column, orjson.dumps(pattern).decode()) == 1
+    )
+    return matched

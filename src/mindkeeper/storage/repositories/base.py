@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, func, select
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +15,9 @@ from mindkeeper.errors import AlreadyExists, Invalid, NotFound
 from mindkeeper.storage.dialects import json_contains
 
 T = TypeVar("T")
+
+#: A result row (typed loosely: SQLAlchemy 2.0 and 2.1 spell row generics differently).
+DbRow = Any
 
 
 class Repository:
@@ -31,7 +33,7 @@ class Repository:
             return stmt.where(json_contains(self.dialect, table.c.metadata, filter))
         return stmt
 
-    async def first(self, stmt: Select[Any], to_entity: Callable[[Row[Any]], T]) -> T | None:
+    async def first(self, stmt: Select[Any], to_entity: Callable[[DbRow], T]) -> T | None:
         """Run a select and map its first row, if any."""
         row = (await self.conn.execute(stmt)).first()
         return None if row is None else to_entity(row)
@@ -41,7 +43,7 @@ class Repository:
         stmt: Select[Any],
         table: Table,
         page: PageRequest,
-        to_entity: Callable[[Row[Any]], T],
+        to_entity: Callable[[DbRow], T],
         known_total: int | None = None,
     ) -> Page[T]:
         """Run one page of `stmt` ordered by insertion, plus a count of all matches."""

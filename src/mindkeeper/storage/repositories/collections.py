@@ -6,16 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import Collection, JSONObject
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import collections as t
 from mindkeeper.storage.tables import documents
 
 
-def to_collection(row: Row[Any]) -> Collection:
+def to_collection(row: DbRow) -> Collection:
     """Map a row to the entity."""
     return Collection(
         row.id,

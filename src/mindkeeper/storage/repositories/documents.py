@@ -6,17 +6,17 @@ numpy (exact search). Only vectors of the query's embedding model are ever compa
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Float, bindparam, delete, insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import Collection, Document, JSONObject
 from mindkeeper.core.ports import StoredVector
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import documents as t
 from mindkeeper.storage.types import Embedding
 
@@ -32,7 +32,7 @@ _COLUMNS = (
 )
 
 
-def to_document(row: Row[Any]) -> Document:
+def to_document(row: DbRow) -> Document:
     """Map a row to the entity."""
     return Document(
         row.id,
@@ -161,7 +161,7 @@ class SqlDocumentRepository(Repository):
         filter: MetadataFilter,
         top_k: int,
         max_distance: float | None = None,
-    ) -> list[Document]:
+    ) -> builtins.list[Document]:
         """Return the top_k closest documents of the same embedding model."""
         base = self.with_filter(self._scoped(workspace_id, peer_id, collection_id), t, filter)
         base = base.where(

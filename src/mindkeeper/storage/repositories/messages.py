@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import JSONObject, Message, Session
 from mindkeeper.core.ports import NewMessage
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import messages as t
 
 _INSERT_ONE = insert(t).returning(t.c.id)
@@ -55,7 +55,7 @@ def page_window(
     return (descending, offset, end - offset, False)
 
 
-def to_message(row: Row[Any]) -> Message:
+def to_message(row: DbRow) -> Message:
     """Map a row to the entity."""
     return Message(
         row.id,
@@ -75,11 +75,11 @@ class SqlMessageRepository(Repository):
 
     async def add_many(
         self, session: Session, messages: Sequence[NewMessage], now: datetime
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Insert messages in order (one statement) and return them in that order."""
         if not messages:
             return []
-        rows = [
+        rows: builtins.list[dict[str, Any]] = [
             {
                 "public_id": new_id(),
                 "session_id": session.id,
@@ -162,7 +162,9 @@ class SqlMessageRepository(Repository):
         stmt = self.with_filter(stmt, t, filter)
         return await self.paginate(stmt, t, page, to_message, None if filter else known_total)
 
-    async def list_all(self, session_id: str, up_to_key: int | None = None) -> list[Message]:
+    async def list_all(
+        self, session_id: str, up_to_key: int | None = None
+    ) -> builtins.list[Message]:
         """Return the session's messages in order, up to an internal key (inclusive)."""
         stmt = select(t).where(t.c.session_id == session_id)
         if up_to_key is not None:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import JSONObject, Note
 from mindkeeper.core.ports import NoteQuery
 from mindkeeper.core.values import Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import notes as t
 
 
-def to_note(row: Row[Any]) -> Note:
+def to_note(row: DbRow) -> Note:
     """Map a row to the entity."""
     return Note(
         row.id,
@@ -107,7 +107,7 @@ class SqlNoteRepository(Repository):
             stmt = stmt.where(t.c.label == query.label)
         return await self.paginate(self.with_filter(stmt, t, query.filter), t, page, to_note)
 
-    async def list_for_session(self, session_id: str) -> list[Note]:
+    async def list_for_session(self, session_id: str) -> builtins.list[Note]:
         """Return the session's notes in insertion order."""
         rows = await self.conn.execute(
             select(t).where(t.c.session_id == session_id).order_by(t.c.id)

@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import JSONObject, Peer
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import peers as t
 
 
-def to_peer(row: Row[Any]) -> Peer:
+def to_peer(row: DbRow) -> Peer:
     """Map a row to the entity."""
     return Peer(row.id, row.public_id, row.name, row.workspace_id, row.metadata, row.created_at)
 

@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import JSONObject, Session
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import sessions as t
 
 _COLUMNS = (
@@ -45,7 +44,7 @@ def _scope(workspace_id: str, peer_id: str, session_id: str) -> dict[str, str]:
     return {"b_session_id": session_id, "b_peer_id": peer_id, "b_workspace_id": workspace_id}
 
 
-def to_session(row: Row[Any]) -> Session:
+def to_session(row: DbRow) -> Session:
     """Map a row to the entity."""
     return Session(
         row.id,

@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import JSONObject, Workspace
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import workspaces as t
 
 
-def to_workspace(row: Row[Any]) -> Workspace:
+def to_workspace(row: DbRow) -> Workspace:
     """Map a row to the entity."""
     return Workspace(row.id, row.public_id, row.name, row.metadata, row.created_at)
 
