@@ -6,13 +6,15 @@ Only this module wires concrete classes together; tests inject fakes through its
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 from typing import Any
 
+from mindkeeper import bootstrap_models
 from mindkeeper.config import Settings
 from mindkeeper.core.agent_ports import Keyring
 from mindkeeper.core.agents import AgentPolicy
+from mindkeeper.core.auth_ports import Security
+from mindkeeper.core.model_ports import ChatModel, ModelRoles, UsageMeter
 from mindkeeper.core.ports import Embedder
 from mindkeeper.core.values import Clock, utcnow
 from mindkeeper.storage import migrate
@@ -24,15 +26,9 @@ log = logging.getLogger("mindkeeper")
 _DEFAULT: Any = object()
 
 
-def build_embedder(settings: Settings) -> Embedder | None:
+def build_embedder(settings: Settings, meter: UsageMeter | None = None) -> Embedder | None:
     """Return the configured embedder (the packaged local model by default)."""
-    if settings.embedder == "none":
-        return None
-    # onnxruntime reads this once, at first import: set it before anything imports it.
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    from mindkeeper.providers.embedding.local import LocalOnnxEmbedder
-
-    return LocalOnnxEmbedder(intra_op_threads=settings.embedder_threads)
+    return bootstrap_models.build_embedder(settings, meter)
 
 
 def build_keyring(settings: Settings) -> Keyring:
@@ -53,6 +49,19 @@ def build_agent_policy(settings: Settings) -> AgentPolicy:
     )
 
 
+def build_security(settings: Settings) -> Security:
+    """Load the auth switch and secrets (SecretError when auth is on without a JWT secret)."""
+    from mindkeeper.providers.secrets import load_security
+
+    return load_security(
+        settings.auth_enabled,
+        settings.auth_jwt_secret,
+        settings.auth_jwt_secret_file,
+        settings.auth_credentials_key,
+        settings.auth_credentials_key_file,
+    )
+
+
 class AppRuntime:
     """The live objects one process shares across requests."""
 
@@ -63,6 +72,8 @@ class AppRuntime:
         embedder: Embedder | None,
         clock: Clock = utcnow,
         keyring: Keyring | None = None,
+        models: ModelRoles | None = None,
+        usage: UsageMeter | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -70,6 +81,14 @@ class AppRuntime:
         self.clock = clock
         self.keyring = keyring if keyring is not None else build_keyring(settings)
         self.agent_policy = build_agent_policy(settings)
+        self.usage = usage if usage is not None else UsageMeter(dict(settings.model_prices))
+        self.models = (
+            models if models is not None else bootstrap_models.build_models(settings, self.usage)
+        )
+        self.deriver_policy = bootstrap_models.build_deriver_policy(settings)
+        self.dialectic_policy = bootstrap_models.build_dialectic_policy(settings)
+        self.worker_enabled = settings.worker_enabled
+        self.security = build_security(settings)
 
     def uow(self, write: bool = True) -> SqlUnitOfWork:
         """Return a fresh unit of work."""
@@ -87,25 +106,49 @@ class AppRuntime:
                 current = await conn.run_sync(migrate.current_revision_sync)
         except Exception as exc:  # the probe reports any failure as not ready
             return {"ready": False, "database": "unreachable", "error": type(exc).__name__}
-        return {
+        report: dict[str, object] = {
             "ready": current == head,
             "database": "ok",
             "schema_revision": current,
             "schema_head": head,
         }
+        if current == head:
+            from mindkeeper.core.services import queue
+
+            try:
+                stall = await queue.stall(self)
+            except Exception as exc:  # the probe reports any failure as not ready
+                stall = queue.Stall(True, f"queue unreadable: {type(exc).__name__}")
+            report["queue"] = {"stalled": stall.stalled, "reason": stall.reason}
+            report["ready"] = not stall.stalled
+        return report
 
     async def close(self) -> None:
-        """Dispose of the database pool."""
+        """Close the model clients and dispose of the database pool."""
+        await bootstrap_models.close_models(self.models, self.embedder)
         await self.database.dispose()
 
 
 def build_runtime(
-    settings: Settings, *, embedder: Embedder | None = _DEFAULT, clock: Clock = utcnow
+    settings: Settings,
+    *,
+    embedder: Embedder | None = _DEFAULT,
+    clock: Clock = utcnow,
+    chat_model: ChatModel | None = _DEFAULT,
+    models: ModelRoles | None = None,
 ) -> AppRuntime:
-    """Wire a runtime for the settings; pass `embedder` or `clock` to replace the defaults."""
+    """Wire a runtime for the settings; pass `embedder` or `clock` to replace the defaults.
+
+    `chat_model` serves every role (None turns them all off); `models` sets each role.
+    """
+    usage = UsageMeter(dict(settings.model_prices))
     if embedder is _DEFAULT:
-        embedder = build_embedder(settings)
-    return AppRuntime(settings, create_database(settings), embedder, clock)
+        embedder = build_embedder(settings, usage)
+    if models is None and chat_model is not _DEFAULT:
+        models = ModelRoles(chat_model, chat_model, chat_model)
+    return AppRuntime(
+        settings, create_database(settings), embedder, clock, models=models, usage=usage
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> Any:

@@ -5,14 +5,15 @@ This is the only module that reads the environment. Everything else receives a `
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import platformdirs
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "mindkeeper"
 
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
-    embedder: str = Field(default="local", pattern=r"^(local|none)$")
+    embedder: str = Field(default="local", pattern=r"^(local|local-fp32|openai|none)$")
     embedder_threads: int = Field(default=1, ge=1, le=64)
 
     bedrock_region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]+$")
@@ -66,6 +67,77 @@ class Settings(BaseSettings):
 
     worker_enabled: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    # Models (docs/models.md). A role without a model is off; roles fall back to chat_*.
+    chat_provider: str = Field(default="openai", pattern=r"^(openai|anthropic)$")
+    chat_model: str | None = None
+    chat_base_url: str | None = None
+    chat_api_key: SecretStr | None = None
+    deriver_provider: str | None = Field(default=None, pattern=r"^(openai|anthropic)$")
+    deriver_model: str | None = None
+    deriver_base_url: str | None = None
+    deriver_api_key: SecretStr | None = None
+    summary_provider: str | None = Field(default=None, pattern=r"^(openai|anthropic)$")
+    summary_model: str | None = None
+    summary_base_url: str | None = None
+    summary_api_key: SecretStr | None = None
+    dialectic_provider: str | None = Field(default=None, pattern=r"^(openai|anthropic)$")
+    dialectic_model: str | None = None
+    dialectic_base_url: str | None = None
+    dialectic_api_key: SecretStr | None = None
+    model_timeout_seconds: float = Field(default=60.0, gt=0)
+    model_max_retries: int = Field(default=3, ge=0, le=10)
+    model_retry_base_seconds: float = Field(default=0.5, ge=0)
+    model_retry_max_seconds: float = Field(default=20.0, ge=0)
+    #: USD per million tokens, by model name: {"gpt-4o-mini": [0.15, 0.6]} (input, output).
+    model_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_dimensions: int | None = Field(default=None, ge=1, le=16_000)
+    embedding_model_id: str | None = None
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
+    model_cache_dir: Path | None = None
+
+    # Deriver queue and worker (docs/deriver.md).
+    deriver_concurrency: int = Field(default=1, ge=1, le=256)
+    deriver_max_attempts: int = Field(default=5, ge=1, le=100)
+    deriver_retry_base_seconds: float = Field(default=5.0, ge=0)
+    deriver_retry_max_seconds: float = Field(default=600.0, ge=0)
+    deriver_lease_seconds: float = Field(default=120.0, gt=0)
+    deriver_stall_seconds: float = Field(default=600.0, gt=0)
+    deriver_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    deriver_done_retention_seconds: float = Field(default=7 * 24 * 3600.0, ge=0)
+    deriver_short_summary_every: int = Field(default=20, ge=1)
+    deriver_long_summary_every: int = Field(default=60, ge=1)
+    deriver_dedup_distance: float = Field(default=0.15, ge=0, le=2)
+    deriver_context_messages: int = Field(default=10, ge=0, le=1000)
+    dialectic_max_facts: int = Field(default=10, ge=0, le=200)
+    dialectic_fact_max_distance: float = Field(default=0.85, ge=0, le=2)
+    dialectic_context_messages: int = Field(default=20, ge=0, le=1000)
+    dialectic_max_tokens: int = Field(default=1000, ge=1, le=100_000)
+
+    # Security (docs/security.md). One switch turns on Honcho bearer keys and Bedrock SigV4.
+    auth_enabled: bool = False
+    auth_jwt_secret: SecretStr | None = None
+    auth_jwt_secret_file: Path | None = None
+    auth_credentials_key: SecretStr | None = None
+    auth_credentials_key_file: Path | None = None
+    auth_clock_skew_seconds: int = Field(default=300, ge=1, le=3600)
+    auth_cache_seconds: float = Field(default=1.0, ge=0)
+    rate_limit_per_second: float = Field(default=0.0, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("log_level")
     @classmethod

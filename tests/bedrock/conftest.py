@@ -1,70 +1,96 @@
-"""Fixtures of the Bedrock surface tests: boto3 clients for a live server, a controllable clock.
+"""Fixtures of the Bedrock suite: one live server per module and backend, boto3 clients, clocks.
 
-The Bedrock surface needs no embedder, so `embedder` is None here (faster, no model load).
+Most tests share a module server (`shared`) and isolate themselves by creating their own
+sessions; tests that list sessions, move the clock or need special settings start their own
+server with `server` / `server_factory`. No embedder: this surface never uses one.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import boto3
+import asyncpg
+import httpx
 import pytest
-from botocore.config import Config
 
-from tests.conftest import LiveServer
-
-REGION = "us-east-1"
-ACCOUNT = "000000000000"
+from mindkeeper.bootstrap import build_runtime
+from mindkeeper.config import normalise_database_url
+from mindkeeper.http.app import create_app
+from tests.bedrock.support import ManualClock, make_client
+from tests.conftest import LiveServer, _ServerThread, _with_database, make_settings
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Any:
-    """No embedder: the Bedrock surface does not use one."""
+    """No embedder: the Bedrock surface does not use one (and tests start faster)."""
     return None
 
 
-def make_client(url: str, region: str = REGION) -> Any:
-    """A real boto3 bedrock-agent-runtime client for a server, with no retries."""
-    return boto3.client(
-        "bedrock-agent-runtime",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        config=Config(retries={"max_attempts": 0, "mode": "standard"}),
-    )
+@pytest.fixture(scope="module")
+def _module_template(backend: str, request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue("sqlite_template" if backend == "sqlite" else "pg_template")
 
 
-@pytest.fixture
-def client(server: LiveServer) -> Any:
-    """A boto3 client for the default live server."""
-    return make_client(server.url)
+@pytest.fixture(scope="module")
+async def module_database_url(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _module_template: Any,
+) -> AsyncIterator[str]:
+    """A fresh database at schema head shared by one module's tests."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("bedrock") / "module.db"
+        shutil.copyfile(_module_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    admin: str = request.getfixturevalue("pg_admin_dsn")
+    template_name: str = _module_template
+    name = f"mk_bedrock_{os.getpid()}_{request.module.__name__.rsplit('.', 1)[-1]}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    finally:
+        await conn.close()
+    yield normalise_database_url(_with_database(admin, name))
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
-class ManualClock:
-    """A clock that only moves when told to; thread-safe (the server runs in another thread)."""
+@pytest.fixture(scope="module")
+def shared(module_database_url: str) -> Iterator[LiveServer]:
+    """A live server with default settings, shared by the tests of one module."""
+    settings = make_settings(module_database_url)
+    runtime = build_runtime(settings, embedder=None)
+    thread = _ServerThread(create_app(settings, runtime))
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{thread.port}", settings, runtime)
+    thread.stop()
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-        self._lock = threading.Lock()
 
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
+@pytest.fixture(scope="module")
+def client(shared: LiveServer) -> Any:
+    """A boto3 client for the shared server."""
+    return make_client(shared.url)
 
-    def advance(self, **delta: float) -> datetime:
-        """Move the clock forward and return the new time."""
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
+
+@pytest.fixture(scope="module")
+def http(shared: LiveServer) -> Iterator[httpx.Client]:
+    """A raw HTTP client for the shared server."""
+    with shared.client() as raw:
+        yield raw
 
 
 @pytest.fixture
 def clock() -> ManualClock:
-    """A fresh manual clock."""
+    """A fresh manual clock (starts 2025-03-01 12:00 UTC)."""
     return ManualClock()
 
 
@@ -72,6 +98,6 @@ def clock() -> ManualClock:
 def clocked(
     server_factory: Callable[..., LiveServer], clock: ManualClock
 ) -> tuple[LiveServer, Any, ManualClock]:
-    """A live server on the manual clock, a client for it and the clock."""
+    """A server of its own on the manual clock, a client for it, and the clock."""
     server = server_factory(clock=clock)
     return server, make_client(server.url), clock

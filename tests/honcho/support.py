@@ -21,12 +21,27 @@ APP_KEYS = ["id", "name", "metadata", "created_at"]
 USER_KEYS = ["id", "name", "app_id", "created_at", "metadata"]
 SESSION_KEYS = ["id", "is_active", "user_id", "app_id", "metadata", "created_at"]
 MESSAGE_KEYS = [
-    "id", "content", "is_user", "session_id", "metadata", "created_at", "app_id", "user_id",
-]  # fmt: skip
+    "id",
+    "content",
+    "is_user",
+    "session_id",
+    "metadata",
+    "created_at",
+    "app_id",
+    "user_id",
+]
 METAMESSAGE_KEYS = [
-    "id", "label", "content", "user_id", "app_id", "session_id", "message_id", "metadata",
-    "created_at", "metamessage_type",
-]  # fmt: skip
+    "id",
+    "label",
+    "content",
+    "user_id",
+    "app_id",
+    "session_id",
+    "message_id",
+    "metadata",
+    "created_at",
+    "metamessage_type",
+]
 COLLECTION_KEYS = ["id", "name", "user_id", "app_id", "metadata", "created_at"]
 DOCUMENT_KEYS = ["id", "content", "metadata", "created_at", "collection_id", "app_id", "user_id"]
 PAGE_KEYS = ["items", "total", "page", "size", "pages"]

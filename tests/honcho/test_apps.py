@@ -8,7 +8,16 @@ import httpx
 import pytest
 from honcho import ConflictError, Honcho, NotFoundError, UnprocessableEntityError
 
-from tests.honcho.support import APP_KEYS, CREATED_AT, PUBLIC_ID, detail, error_types, new_app, ok, uid
+from tests.honcho.support import (
+    APP_KEYS,
+    CREATED_AT,
+    PUBLIC_ID,
+    detail,
+    error_types,
+    new_app,
+    ok,
+    uid,
+)
 
 
 def test_create_app(honcho: Honcho) -> None:
@@ -35,12 +44,18 @@ def test_get_app_by_id(honcho: Honcho) -> None:
     created = honcho.apps.create(name=uid(), metadata={"a": 1})
     got = honcho.apps.get(app_id=created.id)
     assert (got.id, got.name, got.metadata, got.created_at) == (
-        created.id, created.name, {"a": 1}, created.created_at,
-    )  # fmt: skip
+        created.id,
+        created.name,
+        {"a": 1},
+        created.created_at,
+    )
 
 
 def test_get_unknown_app(honcho: Honcho, http: httpx.Client) -> None:
-    assert detail(http.get("/v1/apps", params={"app_id": "missing"}), 404) == "App with ID missing not found"
+    assert (
+        detail(http.get("/v1/apps", params={"app_id": "missing"}), 404)
+        == "App with ID missing not found"
+    )
     with pytest.raises(NotFoundError):
         honcho.apps.get(app_id="missing")
 
@@ -82,8 +97,11 @@ def test_get_or_create_existing_app_is_unchanged(honcho: Honcho) -> None:
     existing = honcho.apps.create(name=uid(), metadata={"keep": True})
     again = honcho.apps.get_or_create(name=existing.name)
     assert (again.id, again.name, again.metadata, again.created_at) == (
-        existing.id, existing.name, {"keep": True}, existing.created_at,
-    )  # fmt: skip
+        existing.id,
+        existing.name,
+        {"keep": True},
+        existing.created_at,
+    )
 
 
 def test_get_or_create_is_a_get(http: httpx.Client) -> None:
@@ -96,7 +114,10 @@ def test_get_or_create_is_a_get(http: httpx.Client) -> None:
 def test_create_duplicate_app_name(honcho: Honcho, http: httpx.Client) -> None:
     name = uid()
     honcho.apps.create(name=name)
-    assert detail(http.post("/v1/apps", json={"name": name}), 409) == f"App with name '{name}' already exists"
+    assert (
+        detail(http.post("/v1/apps", json={"name": name}), 409)
+        == f"App with name '{name}' already exists"
+    )
     with pytest.raises(ConflictError):
         honcho.apps.create(name=name)
     listed = ok(http.post("/v1/apps/list", json={"filter": {}}, params={"size": 100}))
@@ -121,6 +142,20 @@ def test_list_apps_without_body(http: httpx.Client) -> None:
     body = ok(http.post("/v1/apps/list"))
     assert body["total"] >= 1
     assert len(body["items"]) == min(body["total"], 50)
+
+
+def test_list_apps_total_counts_every_app(http: httpx.Client) -> None:
+    made = [new_app(http)["id"] for _ in range(3)]
+    first = ok(http.post("/v1/apps/list", params={"size": 2}))
+    seen = [
+        a["id"]
+        for page in range(1, first["pages"] + 1)
+        for a in ok(http.post("/v1/apps/list", params={"size": 2, "page": page}))["items"]
+    ]
+    assert len(seen) == len(set(seen)) == first["total"]
+    assert seen[-3:] == made
+    newest = ok(http.post("/v1/apps/list", params={"size": 3, "reverse": True}))["items"]
+    assert [a["id"] for a in newest] == made[::-1]
 
 
 def test_update_app(honcho: Honcho) -> None:
@@ -153,8 +188,17 @@ def test_update_app_requires_a_body(http: httpx.Client) -> None:
     assert error_types(http.put(f"/v1/apps/{app['id']}")) == [("missing", ("body",))]
 
 
+def test_rename_to_its_own_name(http: httpx.Client) -> None:
+    app = new_app(http, {"k": 1})
+    assert ok(http.put(f"/v1/apps/{app['id']}", json={"name": app["name"], "metadata": {"k": 2}}))[
+        "metadata"
+    ] == {"k": 2}
+
+
 def test_update_unknown_app(http: httpx.Client) -> None:
-    assert detail(http.put("/v1/apps/nope", json={"name": uid()}), 404) == "App with ID nope not found"
+    assert (
+        detail(http.put("/v1/apps/nope", json={"name": uid()}), 404) == "App with ID nope not found"
+    )
 
 
 def test_rename_to_a_taken_name_changes_nothing(honcho: Honcho, http: httpx.Client) -> None:
@@ -171,7 +215,10 @@ def test_get_or_create_long_name(http: httpx.Client) -> None:
     long_name = "n" * 101 + uid()
     r = http.get(f"/v1/apps/get_or_create/{long_name}")
     assert isinstance(detail(r, 422), str)
-    assert detail(http.get(f"/v1/apps/name/{long_name}"), 404) == f"App with name '{long_name}' not found"
+    assert (
+        detail(http.get(f"/v1/apps/name/{long_name}"), 404)
+        == f"App with name '{long_name}' not found"
+    )
     # An existing long name (reachable by renaming) is simply returned.
     app = new_app(http)
     ok(http.put(f"/v1/apps/{app['id']}", json={"name": long_name}))

@@ -22,11 +22,19 @@ SESSION_NOT_FOUND = "Session not found or does not belong to user"
 
 def test_create_message(honcho: Honcho, world: World) -> None:
     message = honcho.apps.users.sessions.messages.create(
-        world.session, app_id=world.app, user_id=world.user, content="Hello", is_user=True,
+        world.session,
+        app_id=world.app,
+        user_id=world.user,
+        content="Hello",
+        is_user=True,
         metadata={"lang": "en"},
-    )  # fmt: skip
+    )
     assert (message.content, message.is_user, message.metadata) == ("Hello", True, {"lang": "en"})
-    assert (message.session_id, message.app_id, message.user_id) == (world.session, world.app, world.user)
+    assert (message.session_id, message.app_id, message.user_id) == (
+        world.session,
+        world.app,
+        world.user,
+    )
 
 
 def test_message_wire_shape(http: httpx.Client, world: World) -> None:
@@ -42,12 +50,21 @@ def test_empty_content_is_allowed(http: httpx.Client, world: World) -> None:
 
 def test_required_fields(http: httpx.Client, world: World) -> None:
     assert detail(http.post(world.messages, json={"is_user": True}), 422) == [
-        {"type": "missing", "loc": ["body", "content"], "msg": "Field required", "input": {"is_user": True}}
+        {
+            "type": "missing",
+            "loc": ["body", "content"],
+            "msg": "Field required",
+            "input": {"is_user": True},
+        }
     ]
-    assert error_types(http.post(world.messages, json={"content": "x"})) == [("missing", ("body", "is_user"))]
+    assert error_types(http.post(world.messages, json={"content": "x"})) == [
+        ("missing", ("body", "is_user"))
+    ]
 
 
-def test_create_in_unknown_or_foreign_session(honcho: Honcho, http: httpx.Client, world: World) -> None:
+def test_create_in_unknown_or_foreign_session(
+    honcho: Honcho, http: httpx.Client, world: World
+) -> None:
     r = http.post(f"{world.sessions}/nope/messages", json={"content": "x", "is_user": True})
     assert detail(r, 404) == SESSION_NOT_FOUND
     other = new_user(http, world.app)["id"]
@@ -55,12 +72,18 @@ def test_create_in_unknown_or_foreign_session(honcho: Honcho, http: httpx.Client
     r = http.post(f"{world.sessions}/{foreign}/messages", json={"content": "x", "is_user": True})
     assert detail(r, 404) == SESSION_NOT_FOUND
     with pytest.raises(NotFoundError):
-        honcho.apps.users.sessions.messages.create("nope", app_id=world.app, user_id=world.user, content="x", is_user=True)
+        honcho.apps.users.sessions.messages.create(
+            "nope", app_id=world.app, user_id=world.user, content="x", is_user=True
+        )
 
 
 def test_get_message(honcho: Honcho, http: httpx.Client, world: World) -> None:
-    created = ok(http.post(world.messages, json={"content": "x", "is_user": True, "metadata": {"a": 1}}))
-    got = honcho.apps.users.sessions.messages.get(created["id"], app_id=world.app, user_id=world.user, session_id=world.session)
+    created = ok(
+        http.post(world.messages, json={"content": "x", "is_user": True, "metadata": {"a": 1}})
+    )
+    got = honcho.apps.users.sessions.messages.get(
+        created["id"], app_id=world.app, user_id=world.user, session_id=world.session
+    )
     assert (got.id, got.content, got.metadata) == (created["id"], "x", {"a": 1})
     assert ok(http.get(f"{world.messages}/{created['id']}")) == created
 
@@ -75,19 +98,32 @@ def test_get_unknown_message(http: httpx.Client, world: World) -> None:
 
 
 def test_list_messages_in_insertion_order(honcho: Honcho, http: httpx.Client, world: World) -> None:
-    created = [ok(http.post(world.messages, json={"content": f"c{i}", "is_user": i % 2 == 0})) for i in range(4)]
-    page = honcho.apps.users.sessions.messages.list(world.session, app_id=world.app, user_id=world.user)
+    created = [
+        ok(http.post(world.messages, json={"content": f"c{i}", "is_user": i % 2 == 0}))
+        for i in range(4)
+    ]
+    page = honcho.apps.users.sessions.messages.list(
+        world.session, app_id=world.app, user_id=world.user
+    )
     assert [m.id for m in page.items] == [m["id"] for m in created]
     assert page.items[1].metadata == {}
     assert (page.total, page.pages) == (4, 1)
-    reverse = honcho.apps.users.sessions.messages.list(world.session, app_id=world.app, user_id=world.user, reverse=True)
+    reverse = honcho.apps.users.sessions.messages.list(
+        world.session, app_id=world.app, user_id=world.user, reverse=True
+    )
     assert [m.id for m in reverse.items] == [m["id"] for m in reversed(created)]
 
 
 def test_list_messages_with_filter(honcho: Honcho, http: httpx.Client, world: World) -> None:
     for value in ("value1", "value2", "value2"):
-        ok(http.post(world.messages, json={"content": value, "is_user": True, "metadata": {"key": value}}))
-    page = honcho.apps.users.sessions.messages.list(world.session, app_id=world.app, user_id=world.user, filter={"key": "value2"}, size=1)
+        ok(
+            http.post(
+                world.messages, json={"content": value, "is_user": True, "metadata": {"key": value}}
+            )
+        )
+    page = honcho.apps.users.sessions.messages.list(
+        world.session, app_id=world.app, user_id=world.user, filter={"key": "value2"}, size=1
+    )
     assert page.items[0].metadata == {"key": "value2"}
     assert (page.total, page.size, page.pages) == (2, 1, 2)
 
@@ -95,49 +131,88 @@ def test_list_messages_with_filter(honcho: Honcho, http: httpx.Client, world: Wo
 def test_list_messages_of_unknown_session_is_empty(http: httpx.Client, world: World) -> None:
     world.add_messages(http, "x")
     other_user = new_user(http, world.app)["id"]
-    for path in (f"{world.sessions}/nope/messages/list", f"/v1/apps/{world.app}/users/{other_user}/sessions/{world.session}/messages/list"):
-        assert ok(http.post(path, json={})) == {"items": [], "total": 0, "page": 1, "size": 50, "pages": 0}
+    for path in (
+        f"{world.sessions}/nope/messages/list",
+        f"/v1/apps/{world.app}/users/{other_user}/sessions/{world.session}/messages/list",
+    ):
+        assert ok(http.post(path, json={})) == {
+            "items": [],
+            "total": 0,
+            "page": 1,
+            "size": 50,
+            "pages": 0,
+        }
 
 
 def test_update_message_metadata(honcho: Honcho, http: httpx.Client, world: World) -> None:
-    created = ok(http.post(world.messages, json={"content": "x", "is_user": True, "metadata": {"a": 1, "b": 2}}))
+    created = ok(
+        http.post(
+            world.messages, json={"content": "x", "is_user": True, "metadata": {"a": 1, "b": 2}}
+        )
+    )
     updated = honcho.apps.users.sessions.messages.update(
-        created["id"], app_id=world.app, user_id=world.user, session_id=world.session, metadata={"b": 3}
+        created["id"],
+        app_id=world.app,
+        user_id=world.user,
+        session_id=world.session,
+        metadata={"b": 3},
     )
     assert (updated.id, updated.metadata, updated.content) == (created["id"], {"b": 3}, "x")
     stored = ok(http.get(f"{world.messages}/{created['id']}"))
     assert stored == {**created, "metadata": {"b": 3}}
-    assert ok(http.put(f"{world.messages}/{created['id']}", json={"metadata": {}}))["metadata"] == {}
+    assert (
+        ok(http.put(f"{world.messages}/{created['id']}", json={"metadata": {}}))["metadata"] == {}
+    )
 
 
 def test_message_content_is_immutable(http: httpx.Client, world: World) -> None:
     created = world.add_messages(http, "original")[0]
-    updated = ok(http.put(f"{world.messages}/{created['id']}", json={"metadata": {"m": 1}, "content": "changed"}))
+    updated = ok(
+        http.put(
+            f"{world.messages}/{created['id']}", json={"metadata": {"m": 1}, "content": "changed"}
+        )
+    )
     assert updated["content"] == "original"
-    assert {k: v for k, v in updated.items() if k != "metadata"} == {k: v for k, v in created.items() if k != "metadata"}
+    assert {k: v for k, v in updated.items() if k != "metadata"} == {
+        k: v for k, v in created.items() if k != "metadata"
+    }
 
 
 def test_update_message_validation(honcho: Honcho, http: httpx.Client, world: World) -> None:
     created = world.add_messages(http, "x")[0]
     path = f"{world.messages}/{created['id']}"
     assert detail(http.put(path, json={"metadata": None}), 422) == [
-        {"type": "dict_type", "loc": ["body", "metadata"], "msg": "Input should be a valid dictionary", "input": None}
+        {
+            "type": "dict_type",
+            "loc": ["body", "metadata"],
+            "msg": "Input should be a valid dictionary",
+            "input": None,
+        }
     ]
     assert error_types(http.put(path, json={})) == [("missing", ("body", "metadata"))]
     with pytest.raises(UnprocessableEntityError):
         honcho.apps.users.sessions.messages.update(
-            created["id"], app_id=world.app, user_id=world.user, session_id=world.session, metadata=None  # type: ignore[arg-type]
+            created["id"],
+            app_id=world.app,
+            user_id=world.user,
+            session_id=world.session,
+            metadata=None,  # type: ignore[arg-type]
         )
     assert ok(http.get(path)) == created
 
 
 def test_update_unknown_message(http: httpx.Client, world: World) -> None:
-    assert detail(http.put(f"{world.messages}/nope", json={"metadata": {}}), 404) == "Message not found"
+    assert (
+        detail(http.put(f"{world.messages}/nope", json={"metadata": {}}), 404)
+        == "Message not found"
+    )
 
 
 def test_create_batch(honcho: Honcho, http: httpx.Client, world: World) -> None:
     batch = [{"content": f"b{i}", "is_user": i % 2 == 0, "metadata": {"i": i}} for i in range(3)]
-    created = honcho.apps.users.sessions.messages.batch(world.session, app_id=world.app, user_id=world.user, messages=batch)
+    created = honcho.apps.users.sessions.messages.batch(
+        world.session, app_id=world.app, user_id=world.user, messages=batch
+    )
     assert [(m.content, m.is_user, m.metadata, m.session_id) for m in created] == [
         (b["content"], b["is_user"], b["metadata"], world.session) for b in batch
     ]
@@ -157,12 +232,19 @@ def test_batch_keeps_array_order(http: httpx.Client, world: World) -> None:
 
 
 def test_batch_in_unknown_session_stores_nothing(http: httpx.Client, world: World) -> None:
-    r = http.post(f"{world.sessions}/nope/messages/batch", json={"messages": [{"content": "x", "is_user": True}]})
+    r = http.post(
+        f"{world.sessions}/nope/messages/batch",
+        json={"messages": [{"content": "x", "is_user": True}]},
+    )
     assert detail(r, 404) == SESSION_NOT_FOUND
 
 
 def test_batch_with_one_invalid_message_stores_none(http: httpx.Client, world: World) -> None:
-    batch = [{"content": "fine", "is_user": True}, {"content": "x" * 50_001, "is_user": False}, {"content": "fine", "is_user": True}]
+    batch = [
+        {"content": "fine", "is_user": True},
+        {"content": "x" * 50_001, "is_user": False},
+        {"content": "fine", "is_user": True},
+    ]
     assert error_types(http.post(f"{world.messages}/batch", json={"messages": batch})) == [
         ("string_too_long", ("body", "messages", 1, "content"))
     ]
@@ -176,5 +258,9 @@ def test_batch_with_one_invalid_message_stores_none(http: httpx.Client, world: W
 def test_batch_body_validation(http: httpx.Client, world: World) -> None:
     path = f"{world.messages}/batch"
     assert error_types(http.post(path, json={})) == [("missing", ("body", "messages"))]
-    assert error_types(http.post(path, json={"messages": "x"})) == [("list_type", ("body", "messages"))]
-    assert error_types(http.post(path, json=[{"content": "x", "is_user": True}])) == [("model_attributes_type", ("body",))]
+    assert error_types(http.post(path, json={"messages": "x"})) == [
+        ("list_type", ("body", "messages"))
+    ]
+    assert error_types(http.post(path, json=[{"content": "x", "is_user": True}])) == [
+        ("model_attributes_type", ("body",))
+    ]

@@ -31,27 +31,43 @@ def _create(http: httpx.Client, world: World, **body: Any) -> dict[str, Any]:
 def test_create_metamessage(honcho: Honcho, http: httpx.Client, world: World) -> None:
     message = world.add_messages(http, "hello")[0]
     meta = honcho.apps.users.metamessages.create(
-        world.user, app_id=world.app, content="thought", metamessage_type="thinking",
-        session_id=world.session, message_id=message["id"], metadata={"score": 0.5},
-    )  # fmt: skip
+        world.user,
+        app_id=world.app,
+        content="thought",
+        metamessage_type="thinking",
+        session_id=world.session,
+        message_id=message["id"],
+        metadata={"score": 0.5},
+    )
     assert (meta.label, meta.metamessage_type, meta.content) == ("thinking", "thinking", "thought")
     assert (meta.user_id, meta.app_id, meta.session_id, meta.message_id) == (
-        world.user, world.app, world.session, message["id"],
-    )  # fmt: skip
+        world.user,
+        world.app,
+        world.session,
+        message["id"],
+    )
     assert meta.metadata == {"score": 0.5}
 
 
 def test_metamessage_wire_shape(http: httpx.Client, world: World) -> None:
     body = _create(http, world, label="l")
     assert list(body) == METAMESSAGE_KEYS
-    assert (body["label"], body["metamessage_type"], body["session_id"], body["message_id"]) == ("l", "l", None, None)
+    assert (body["label"], body["metamessage_type"], body["session_id"], body["message_id"]) == (
+        "l",
+        "l",
+        None,
+        None,
+    )
     assert CREATED_AT.match(body["created_at"])
 
 
 def test_label_and_alias(http: httpx.Client, world: World) -> None:
     via_label = _create(http, world, label="same")
     via_alias = _create(http, world, metamessage_type="same")
-    assert (via_label["label"], via_label["metamessage_type"]) == (via_alias["label"], via_alias["metamessage_type"])
+    assert (via_label["label"], via_label["metamessage_type"]) == (
+        via_alias["label"],
+        via_alias["metamessage_type"],
+    )
     # With both keys, `metamessage_type` wins.
     both = _create(http, world, label="from-label", metamessage_type="from-alias")
     assert (both["label"], both["metamessage_type"]) == ("from-alias", "from-alias")
@@ -59,22 +75,35 @@ def test_label_and_alias(http: httpx.Client, world: World) -> None:
 
 def test_missing_label_reports_the_alias(http: httpx.Client, world: World) -> None:
     assert detail(http.post(world.metamessages, json={"content": "x"}), 422) == [
-        {"type": "missing", "loc": ["body", "metamessage_type"], "msg": "Field required", "input": {"content": "x"}}
+        {
+            "type": "missing",
+            "loc": ["body", "metamessage_type"],
+            "msg": "Field required",
+            "input": {"content": "x"},
+        }
     ]
-    assert error_types(http.post(world.metamessages, json={"label": "x"})) == [("missing", ("body", "content"))]
+    assert error_types(http.post(world.metamessages, json={"label": "x"})) == [
+        ("missing", ("body", "content"))
+    ]
 
 
 def test_get_metamessage(honcho: Honcho, http: httpx.Client, world: World) -> None:
     created = _create(http, world, label="l", session_id=world.session, metadata={"a": 1})
     got = honcho.apps.users.metamessages.get(created["id"], app_id=world.app, user_id=world.user)
     assert (got.id, got.label, got.session_id, got.app_id, got.metadata) == (
-        created["id"], "l", world.session, world.app, {"a": 1},
-    )  # fmt: skip
+        created["id"],
+        "l",
+        world.session,
+        world.app,
+        {"a": 1},
+    )
     assert ok(http.get(f"{world.metamessages}/{created['id']}")) == created
 
 
 def test_get_unknown_metamessage(honcho: Honcho, http: httpx.Client, world: World) -> None:
-    assert detail(http.get(f"{world.metamessages}/nope"), 404) == "Metamessage with ID nope not found"
+    assert (
+        detail(http.get(f"{world.metamessages}/nope"), 404) == "Metamessage with ID nope not found"
+    )
     created = _create(http, world, label="l")
     other = new_user(http, world.app)["id"]
     r = http.get(f"/v1/apps/{world.app}/users/{other}/metamessages/{created['id']}")
@@ -84,7 +113,9 @@ def test_get_unknown_metamessage(honcho: Honcho, http: httpx.Client, world: Worl
 
 
 def test_user_level_metamessage(honcho: Honcho, world: World) -> None:
-    meta = honcho.apps.users.metamessages.create(world.user, app_id=world.app, content="c", metamessage_type="profile")
+    meta = honcho.apps.users.metamessages.create(
+        world.user, app_id=world.app, content="c", metamessage_type="profile"
+    )
     assert (meta.session_id, meta.message_id) == (None, None)
 
 
@@ -93,12 +124,32 @@ def test_create_rules(http: httpx.Client, world: World) -> None:
     other_session = new_session(http, world.app, world.user)["id"]
     foreign = new_world(http)
     cases: list[tuple[str, dict[str, Any], int, str]] = [
-        (f"/v1/apps/{world.app}/users/ghost/metamessages", {"session_id": "nope"}, 404, "User with ID 'ghost' not found"),
+        (
+            f"/v1/apps/{world.app}/users/ghost/metamessages",
+            {"session_id": "nope"},
+            404,
+            "User with ID 'ghost' not found",
+        ),
         (world.metamessages, {"session_id": "nope"}, 404, SESSION_NOT_FOUND),
         (world.metamessages, {"session_id": foreign.session}, 404, SESSION_NOT_FOUND),
-        (world.metamessages, {"session_id": other_session, "message_id": message["id"]}, 404, "Message not found or does not belong to session"),
-        (world.metamessages, {"session_id": world.session, "message_id": "nope"}, 404, "Message not found or does not belong to session"),
-        (world.metamessages, {"message_id": message["id"]}, 422, "Cannot specify message_id without session_id"),
+        (
+            world.metamessages,
+            {"session_id": other_session, "message_id": message["id"]},
+            404,
+            "Message not found or does not belong to session",
+        ),
+        (
+            world.metamessages,
+            {"session_id": world.session, "message_id": "nope"},
+            404,
+            "Message not found or does not belong to session",
+        ),
+        (
+            world.metamessages,
+            {"message_id": message["id"]},
+            422,
+            "Cannot specify message_id without session_id",
+        ),
     ]
     for path, links, status, message_text in cases:
         r = http.post(path, json={"label": "l", "content": "c", **links})
@@ -131,9 +182,16 @@ def test_list_metamessages(honcho: Honcho, http: httpx.Client, world: World) -> 
     assert len(ids()) == 5
     assert ids(metamessage_type="test_type", reverse=True, size=2) == [d["id"], c["id"]]
     # Raw: the `label` key, empty strings as absent, and the alias winning over `label`.
-    body = ok(http.post(f"{world.metamessages}/list", json={"label": "other_type", "session_id": ""}))
+    body = ok(
+        http.post(f"{world.metamessages}/list", json={"label": "other_type", "session_id": ""})
+    )
     assert [m["label"] for m in body["items"]] == ["other_type"]
-    body = ok(http.post(f"{world.metamessages}/list", json={"label": "other_type", "metamessage_type": "test_type"}))
+    body = ok(
+        http.post(
+            f"{world.metamessages}/list",
+            json={"label": "other_type", "metamessage_type": "test_type"},
+        )
+    )
     assert body["total"] == 4
     body = ok(http.post(f"{world.metamessages}/list", json={"label": "", "message_id": ""}))
     assert body["total"] == 5
@@ -155,12 +213,31 @@ def test_list_is_scoped_to_the_user(http: httpx.Client, world: World) -> None:
 
 def test_update_metamessage(honcho: Honcho, http: httpx.Client, world: World) -> None:
     message = world.add_messages(http, "x")[0]
-    created = _create(http, world, label="before", session_id=world.session, message_id=message["id"], metadata={"a": 1})
-    updated = honcho.apps.users.metamessages.update(
-        created["id"], app_id=world.app, user_id=world.user, metamessage_type="after", metadata={"b": 2}
+    created = _create(
+        http,
+        world,
+        label="before",
+        session_id=world.session,
+        message_id=message["id"],
+        metadata={"a": 1},
     )
-    assert (updated.label, updated.metamessage_type, updated.metadata) == ("after", "after", {"b": 2})
-    assert (updated.session_id, updated.message_id, updated.content) == (world.session, message["id"], "c")
+    updated = honcho.apps.users.metamessages.update(
+        created["id"],
+        app_id=world.app,
+        user_id=world.user,
+        metamessage_type="after",
+        metadata={"b": 2},
+    )
+    assert (updated.label, updated.metamessage_type, updated.metadata) == (
+        "after",
+        "after",
+        {"b": 2},
+    )
+    assert (updated.session_id, updated.message_id, updated.content) == (
+        world.session,
+        message["id"],
+        "c",
+    )
     via_label = ok(http.put(f"{world.metamessages}/{created['id']}", json={"label": "third"}))
     assert (via_label["label"], via_label["metadata"]) == ("third", {"b": 2})
 
@@ -197,7 +274,10 @@ def test_update_to_a_foreign_or_unknown_session_is_404(http: httpx.Client, world
     foreign = new_session(http, world.app, other_user)["id"]
     path = f"{world.metamessages}/{created['id']}"
     for session_id in (foreign, "nope"):
-        assert detail(http.put(path, json={"session_id": session_id, "metadata": {"x": 1}}), 404) == SESSION_NOT_FOUND
+        assert (
+            detail(http.put(path, json={"session_id": session_id, "metadata": {"x": 1}}), 404)
+            == SESSION_NOT_FOUND
+        )
     assert ok(http.get(path)) == created
 
 
@@ -211,7 +291,9 @@ def test_update_message_rules(honcho: Honcho, http: httpx.Client, world: World) 
     r = http.put(path, json={"session_id": other_session, "message_id": message["id"]})
     assert detail(r, 404) == "Message not found or doesn't belong to session"
     with pytest.raises(UnprocessableEntityError):
-        honcho.apps.users.metamessages.update(user_level["id"], app_id=world.app, user_id=world.user, message_id=message["id"])
+        honcho.apps.users.metamessages.update(
+            user_level["id"], app_id=world.app, user_id=world.user, message_id=message["id"]
+        )
     assert ok(http.get(path)) == user_level
 
 
@@ -231,5 +313,10 @@ def test_update_unknown_metamessage(http: httpx.Client, world: World) -> None:
 
 def test_metamessage_content_is_immutable(http: httpx.Client, world: World) -> None:
     created = _create(http, world, label="l", content="original")
-    updated = ok(http.put(f"{world.metamessages}/{created['id']}", json={"content": "changed", "metadata": {"m": 1}}))
+    updated = ok(
+        http.put(
+            f"{world.metamessages}/{created['id']}",
+            json={"content": "changed", "metadata": {"m": 1}},
+        )
+    )
     assert updated["content"] == "original"

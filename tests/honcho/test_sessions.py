@@ -27,9 +27,14 @@ SESSION_NOT_FOUND = "Session not found or does not belong to user"
 def test_create_session(honcho: Honcho, world: World) -> None:
     session = honcho.apps.users.sessions.create(world.user, app_id=world.app)
     assert (session.is_active, session.metadata, session.user_id, session.app_id) == (
-        True, {}, world.user, world.app,
-    )  # fmt: skip
-    with_meta = honcho.apps.users.sessions.create(world.user, app_id=world.app, metadata={"topic": "x"})
+        True,
+        {},
+        world.user,
+        world.app,
+    )
+    with_meta = honcho.apps.users.sessions.create(
+        world.user, app_id=world.app, metadata={"topic": "x"}
+    )
     assert with_meta.metadata == {"topic": "x"}
 
 
@@ -61,7 +66,9 @@ def test_session_of_another_user_is_not_found(http: httpx.Client, world: World) 
     other_user = new_user(http, world.app)["id"]
     base = f"/v1/apps/{world.app}/users/{other_user}/sessions"
     assert detail(http.get(base, params={"session_id": world.session}), 404) == SESSION_NOT_FOUND
-    assert detail(http.put(f"{base}/{world.session}", json={"metadata": {}}), 404) == SESSION_NOT_FOUND
+    assert (
+        detail(http.put(f"{base}/{world.session}", json={"metadata": {}}), 404) == SESSION_NOT_FOUND
+    )
     assert detail(http.delete(f"{base}/{world.session}"), 404) == SESSION_NOT_FOUND
     r = http.post(f"{base}/{world.session}/messages", json={"content": "x", "is_user": True})
     assert detail(r, 404) == SESSION_NOT_FOUND
@@ -105,7 +112,9 @@ def test_list_sessions_of_unknown_user_is_empty(http: httpx.Client, world: World
 def test_update_session(honcho: Honcho, http: httpx.Client, world: World) -> None:
     path = f"{world.sessions}/{world.session}"
     ok(http.put(path, json={"metadata": {"a": 1, "b": 2}}))
-    updated = honcho.apps.users.sessions.update(world.session, app_id=world.app, user_id=world.user, metadata={"b": 3})
+    updated = honcho.apps.users.sessions.update(
+        world.session, app_id=world.app, user_id=world.user, metadata={"b": 3}
+    )
     assert updated.metadata == {"b": 3}
     assert ok(http.put(path, json={"metadata": {}}))["metadata"] == {}
     assert ok(http.get(world.sessions, params={"session_id": world.session}))["metadata"] == {}
@@ -116,17 +125,27 @@ def test_update_session_requires_metadata(honcho: Honcho, http: httpx.Client, wo
     assert detail(http.put(path, json={}), 422) == [
         {"type": "missing", "loc": ["body", "metadata"], "msg": "Field required", "input": {}}
     ]
-    assert error_types(http.put(path, json={"metadata": None})) == [("dict_type", ("body", "metadata"))]
-    assert error_types(http.put(path, json={"metadata": "x"})) == [("dict_type", ("body", "metadata"))]
+    assert error_types(http.put(path, json={"metadata": None})) == [
+        ("dict_type", ("body", "metadata"))
+    ]
+    assert error_types(http.put(path, json={"metadata": "x"})) == [
+        ("dict_type", ("body", "metadata"))
+    ]
     with pytest.raises(UnprocessableEntityError):
-        honcho.apps.users.sessions.update(world.session, app_id=world.app, user_id=world.user, metadata="x")  # type: ignore[arg-type]
+        honcho.apps.users.sessions.update(
+            world.session, app_id=world.app, user_id=world.user, metadata="x"
+        )  # type: ignore[arg-type]
 
 
 def test_update_unknown_session(http: httpx.Client, world: World) -> None:
-    assert detail(http.put(f"{world.sessions}/nope", json={"metadata": {}}), 404) == SESSION_NOT_FOUND
+    assert (
+        detail(http.put(f"{world.sessions}/nope", json={"metadata": {}}), 404) == SESSION_NOT_FOUND
+    )
 
 
-def test_delete_session_is_soft_and_idempotent(honcho: Honcho, http: httpx.Client, world: World) -> None:
+def test_delete_session_is_soft_and_idempotent(
+    honcho: Honcho, http: httpx.Client, world: World
+) -> None:
     result = honcho.apps.users.sessions.delete(world.session, app_id=world.app, user_id=world.user)
     assert result == {"message": "Session deleted successfully"}
     again = http.delete(f"{world.sessions}/{world.session}")
@@ -141,7 +160,9 @@ def test_inactive_session_stays_writable(http: httpx.Client, world: World) -> No
     message = ok(http.post(world.messages, json={"content": "still here", "is_user": True}))
     batch = world.add_messages(http, "one", "two")
     ok(http.put(f"{world.messages}/{message['id']}", json={"metadata": {"edited": True}}))
-    updated = ok(http.put(f"{world.sessions}/{world.session}", json={"metadata": {"after": "delete"}}))
+    updated = ok(
+        http.put(f"{world.sessions}/{world.session}", json={"metadata": {"after": "delete"}})
+    )
     assert (updated["is_active"], updated["metadata"]) == (False, {"after": "delete"})
     meta = {"session_id": world.session, "message_id": message["id"], "label": "l", "content": "c"}
     ok(http.post(world.metamessages, json=meta))
@@ -156,7 +177,9 @@ def test_inactive_session_stays_writable(http: httpx.Client, world: World) -> No
 
 
 def _messages(http: httpx.Client, world: World, session_id: str) -> list[dict[str, Any]]:
-    return ok(http.post(f"{world.sessions}/{session_id}/messages/list", params={"size": 100}))["items"]  # type: ignore[no-any-return]
+    return ok(http.post(f"{world.sessions}/{session_id}/messages/list", params={"size": 100}))[
+        "items"
+    ]  # type: ignore[no-any-return]
 
 
 def _metamessages(http: httpx.Client, world: World, session_id: str) -> list[dict[str, Any]]:
@@ -168,7 +191,11 @@ def _seed(http: httpx.Client, world: World) -> list[dict[str, Any]]:
     """Three messages with metadata, in a session with metadata."""
     ok(http.put(f"{world.sessions}/{world.session}", json={"metadata": {"topic": "clone me"}}))
     return [
-        ok(http.post(world.messages, json={"content": f"m{i}", "is_user": i != 1, "metadata": {"i": i}}))
+        ok(
+            http.post(
+                world.messages, json={"content": f"m{i}", "is_user": i != 1, "metadata": {"i": i}}
+            )
+        )
         for i in range(3)
     ]
 
@@ -177,7 +204,11 @@ def test_clone_session(honcho: Honcho, http: httpx.Client, world: World) -> None
     originals = _seed(http, world)
     clone = honcho.apps.users.sessions.clone(world.session, app_id=world.app, user_id=world.user)
     assert clone.id != world.session
-    assert (clone.metadata, clone.is_active, clone.user_id) == ({"topic": "clone me"}, True, world.user)
+    assert (clone.metadata, clone.is_active, clone.user_id) == (
+        {"topic": "clone me"},
+        True,
+        world.user,
+    )
     copies = _messages(http, world, clone.id)
     assert [(m["content"], m["is_user"], m["metadata"]) for m in copies] == [
         (m["content"], m["is_user"], m["metadata"]) for m in originals
@@ -193,13 +224,23 @@ def test_clone_session(honcho: Honcho, http: httpx.Client, world: World) -> None
 
 def test_partial_clone_is_inclusive(http: httpx.Client, world: World) -> None:
     originals = _seed(http, world)
-    clone = ok(http.get(f"{world.sessions}/{world.session}/clone", params={"message_id": originals[1]["id"]}))
+    clone = ok(
+        http.get(
+            f"{world.sessions}/{world.session}/clone", params={"message_id": originals[1]["id"]}
+        )
+    )
     assert [m["content"] for m in _messages(http, world, clone["id"])] == ["m0", "m1"]
-    clone = ok(http.get(f"{world.sessions}/{world.session}/clone", params={"message_id": originals[0]["id"]}))
+    clone = ok(
+        http.get(
+            f"{world.sessions}/{world.session}/clone", params={"message_id": originals[0]["id"]}
+        )
+    )
     assert [m["content"] for m in _messages(http, world, clone["id"])] == ["m0"]
 
 
-def _annotate(http: httpx.Client, world: World, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _annotate(
+    http: httpx.Client, world: World, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Metamessages: two on message 0, one on message 2, one on the session, one user-level."""
     specs = [
         {"label": "a", "message_id": messages[0]["id"], "session_id": world.session},
@@ -209,7 +250,12 @@ def _annotate(http: httpx.Client, world: World, messages: list[dict[str, Any]]) 
         {"label": "user-level"},
     ]
     return [
-        ok(http.post(world.metamessages, json={**spec, "content": f"about {spec['label']}", "metadata": {"k": i}}))
+        ok(
+            http.post(
+                world.metamessages,
+                json={**spec, "content": f"about {spec['label']}", "metadata": {"k": i}},
+            )
+        )
         for i, spec in enumerate(specs)
     ]
 
@@ -217,22 +263,32 @@ def _annotate(http: httpx.Client, world: World, messages: list[dict[str, Any]]) 
 def test_deep_clone_session(honcho: Honcho, http: httpx.Client, world: World) -> None:
     originals = _seed(http, world)
     notes = _annotate(http, world, originals)
-    clone = honcho.apps.users.sessions.clone(world.session, app_id=world.app, user_id=world.user, deep_copy=True)
+    clone = honcho.apps.users.sessions.clone(
+        world.session, app_id=world.app, user_id=world.user, deep_copy=True
+    )
     copies = _messages(http, world, clone.id)
     copied_notes = _metamessages(http, world, clone.id)
-    assert [(n["label"], n["metamessage_type"], n["content"], n["metadata"]) for n in copied_notes] == [
-        (n["label"], n["label"], n["content"], n["metadata"]) for n in notes[:4]
-    ]
+    assert [
+        (n["label"], n["metamessage_type"], n["content"], n["metadata"]) for n in copied_notes
+    ] == [(n["label"], n["label"], n["content"], n["metadata"]) for n in notes[:4]]
     new_id = {o["id"]: c["id"] for o, c in zip(originals, copies, strict=True)}
     assert [n["message_id"] for n in copied_notes] == [
-        new_id[originals[0]["id"]], new_id[originals[0]["id"]], new_id[originals[2]["id"]], None,
-    ]  # fmt: skip
+        new_id[originals[0]["id"]],
+        new_id[originals[0]["id"]],
+        new_id[originals[2]["id"]],
+        None,
+    ]
     assert {n["session_id"] for n in copied_notes} == {clone.id}
     assert {n["user_id"] for n in copied_notes} == {world.user}
     assert len({n["created_at"] for n in copied_notes} | {m["created_at"] for m in copies}) == 1
     # The originals keep their links and the user-level metamessage is not duplicated.
-    assert [n["id"] for n in _metamessages(http, world, world.session)] == [n["id"] for n in notes[:4]]
-    labels = [n["label"] for n in ok(http.post(f"{world.metamessages}/list", params={"size": 100}))["items"]]
+    assert [n["id"] for n in _metamessages(http, world, world.session)] == [
+        n["id"] for n in notes[:4]
+    ]
+    labels = [
+        n["label"]
+        for n in ok(http.post(f"{world.metamessages}/list", params={"size": 100}))["items"]
+    ]
     assert labels.count("user-level") == 1
 
 
@@ -246,8 +302,10 @@ def test_partial_deep_clone(http: httpx.Client, world: World) -> None:
     copied = _metamessages(http, world, clone["id"])
     # Those on the kept message, and the session-level one; not the one on message 2.
     assert [(n["label"], n["message_id"]) for n in copied] == [
-        ("a", copies[0]["id"]), ("b", copies[0]["id"]), ("d", None),
-    ]  # fmt: skip
+        ("a", copies[0]["id"]),
+        ("b", copies[0]["id"]),
+        ("d", None),
+    ]
 
 
 def test_clone_without_deep_copy_copies_no_metamessages(http: httpx.Client, world: World) -> None:
@@ -259,10 +317,14 @@ def test_clone_without_deep_copy_copies_no_metamessages(http: httpx.Client, worl
         assert len(_messages(http, world, clone["id"])) == 3
 
 
-def test_clone_of_an_empty_session_is_persisted(honcho: Honcho, http: httpx.Client, world: World) -> None:
+def test_clone_of_an_empty_session_is_persisted(
+    honcho: Honcho, http: httpx.Client, world: World
+) -> None:
     # Upstream returns a session that was never committed.
     ok(http.put(f"{world.sessions}/{world.session}", json={"metadata": {"empty": True}}))
-    clone = honcho.apps.users.sessions.clone(world.session, app_id=world.app, user_id=world.user, deep_copy=True)
+    clone = honcho.apps.users.sessions.clone(
+        world.session, app_id=world.app, user_id=world.user, deep_copy=True
+    )
     stored = ok(http.get(world.sessions, params={"session_id": clone.id}))
     assert (stored["metadata"], stored["is_active"]) == ({"empty": True}, True)
     assert clone.id in [s["id"] for s in ok(http.post(f"{world.sessions}/list"))["items"]]
@@ -282,9 +344,10 @@ def test_clone_not_found(honcho: Honcho, http: httpx.Client, world: World) -> No
     other = new_world(http)
     foreign = other.add_messages(http, "y")[0]["id"]
     before = ok(http.post(f"{world.sessions}/list"))["total"]
+    stranger = f"/v1/apps/{world.app}/users/{new_user(http, world.app)['id']}/sessions"
     cases = [
         (f"{world.sessions}/nope/clone", {}),
-        (f"/v1/apps/{world.app}/users/{new_user(http, world.app)['id']}/sessions/{world.session}/clone", {}),
+        (f"{stranger}/{world.session}/clone", {}),
         (f"{world.sessions}/{world.session}/clone", {"message_id": "nope"}),
         (f"{world.sessions}/{world.session}/clone", {"message_id": foreign}),
     ]
@@ -307,7 +370,9 @@ def test_sessions_have_no_name_uniqueness(http: httpx.Client, world: World) -> N
     assert ok(http.post(f"{world.sessions}/list", json={"filter": {"same": 1}}))["total"] == 2
 
 
-def test_unique_names_are_not_needed_for_sessions_across_users(http: httpx.Client, world: World) -> None:
+def test_sessions_list_is_scoped_to_the_user(http: httpx.Client, world: World) -> None:
     other = new_user(http, world.app, name=uid())["id"]
-    new_session(http, world.app, other)
-    assert ok(http.post(f"{world.sessions}/list"))["total"] == 1
+    theirs = new_session(http, world.app, other)["id"]
+    assert [s["id"] for s in ok(http.post(f"{world.sessions}/list"))["items"]] == [world.session]
+    other_list = ok(http.post(f"/v1/apps/{world.app}/users/{other}/sessions/list"))["items"]
+    assert [s["id"] for s in other_list] == [theirs]

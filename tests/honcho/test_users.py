@@ -7,7 +7,16 @@ import httpx
 import pytest
 from honcho import ConflictError, Honcho, NotFoundError, UnprocessableEntityError
 
-from tests.honcho.support import CREATED_AT, PUBLIC_ID, USER_KEYS, detail, new_app, new_user, ok, uid
+from tests.honcho.support import (
+    CREATED_AT,
+    PUBLIC_ID,
+    USER_KEYS,
+    detail,
+    new_app,
+    new_user,
+    ok,
+    uid,
+)
 
 
 def test_create_user(honcho: Honcho, http: httpx.Client) -> None:
@@ -84,7 +93,10 @@ def test_create_user_in_unknown_app_is_404(honcho: Honcho, http: httpx.Client) -
 def test_get_or_create_user(honcho: Honcho, http: httpx.Client) -> None:
     app = new_app(http)["id"]
     name = uid()
-    assert detail(http.get(f"/v1/apps/{app}/users/name/{name}"), 404) == f"User with name '{name}' not found"
+    assert (
+        detail(http.get(f"/v1/apps/{app}/users/name/{name}"), 404)
+        == f"User with name '{name}' not found"
+    )
     created = honcho.apps.users.get_or_create(name, app_id=app)
     assert (created.name, created.metadata, created.app_id) == (name, {}, app)
     again = honcho.apps.users.get_or_create(name, app_id=app)
@@ -125,8 +137,12 @@ def test_list_users_with_filter(honcho: Honcho, http: httpx.Client) -> None:
 
 def test_list_users_of_unknown_app_is_empty(http: httpx.Client) -> None:
     assert ok(http.post("/v1/apps/unknown/users/list", json={})) == {
-        "items": [], "total": 0, "page": 1, "size": 50, "pages": 0,
-    }  # fmt: skip
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "size": 50,
+        "pages": 0,
+    }
 
 
 def test_update_user(honcho: Honcho, http: httpx.Client) -> None:
@@ -145,7 +161,9 @@ def test_rename_user_to_taken_name_changes_nothing(http: httpx.Client) -> None:
     app = new_app(http)["id"]
     taken = new_user(http, app)
     user = new_user(http, app, {"v": 1})
-    r = http.put(f"/v1/apps/{app}/users/{user['id']}", json={"name": taken["name"], "metadata": {"v": 2}})
+    r = http.put(
+        f"/v1/apps/{app}/users/{user['id']}", json={"name": taken["name"], "metadata": {"v": 2}}
+    )
     assert detail(r, 409) == "User update failed - unique constraint violation"
     assert ok(http.get(f"/v1/apps/{app}/users", params={"user_id": user["id"]})) == user
 

@@ -62,7 +62,9 @@ def test_wrong_method_is_405_with_allow_header(
     assert allowed and allowed <= allow
 
 
-def test_trailing_slash_redirects_with_307(api: LiveServer, http: httpx.Client, world: World) -> None:
+def test_trailing_slash_redirects_with_307(
+    api: LiveServer, http: httpx.Client, world: World
+) -> None:
     r = http.get(f"/v1/apps/?app_id={world.app}", follow_redirects=False)
     assert r.status_code == 307
     assert r.headers["location"] == f"{api.url}/v1/apps?app_id={world.app}"
@@ -89,7 +91,9 @@ def test_ids_are_not_format_validated(http: httpx.Client, world: World) -> None:
 
 
 @pytest.mark.parametrize("empty", [None, ""])
-def test_single_gets_without_id_are_401(http: httpx.Client, world: World, empty: str | None) -> None:
+def test_single_gets_without_id_are_401(
+    http: httpx.Client, world: World, empty: str | None
+) -> None:
     cases = [
         ("/v1/apps", "app_id", "App ID not found in query parameter or JWT"),
         (world.users, "user_id", "User ID not found in query parameter or JWT"),
@@ -140,7 +144,9 @@ def test_malformed_json_is_json_invalid(http: httpx.Client) -> None:
 
 
 def test_malformed_json_is_reported_before_other_checks(http: httpx.Client) -> None:
-    r = http.post("/v1/apps/unknown/users", content=b"{,}", headers={"content-type": "application/json"})
+    r = http.post(
+        "/v1/apps/unknown/users", content=b"{,}", headers={"content-type": "application/json"}
+    )
     errors = detail(r, 422)
     assert [e["type"] for e in errors] == ["json_invalid"]
     assert errors[0]["ctx"]["error"].startswith("Expecting property name")
@@ -155,7 +161,9 @@ def test_malformed_json_is_reported_before_other_checks(http: httpx.Client) -> N
     ],
     ids=["no-body", "empty-json", "literal-null"],
 )
-def test_missing_required_body(http: httpx.Client, content: bytes | None, headers: dict[str, str]) -> None:
+def test_missing_required_body(
+    http: httpx.Client, content: bytes | None, headers: dict[str, str]
+) -> None:
     r = http.post("/v1/apps", content=content, headers=headers)
     assert detail(r, 422) == [
         {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
@@ -193,9 +201,15 @@ def test_text_plain_body_is_raw_text(http: httpx.Client) -> None:
 
 
 def test_json_content_types(http: httpx.Client) -> None:
-    for content_type in ("application/json", "application/vnd.api+json", "application/json; charset=utf-8"):
+    for content_type in (
+        "application/json",
+        "application/vnd.api+json",
+        "application/json; charset=utf-8",
+    ):
         name = uid()
-        r = http.post("/v1/apps", content=json.dumps({"name": name}), headers={"content-type": content_type})
+        r = http.post(
+            "/v1/apps", content=json.dumps({"name": name}), headers={"content-type": content_type}
+        )
         assert ok(r)["name"] == name
 
 
@@ -218,9 +232,18 @@ def test_extra_fields_and_query_parameters_are_ignored(http: httpx.Client) -> No
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("yes", True), ("true", True), ("on", True), (1, True), ("1", True), ("no", False),
-     ("off", False), (0, False), ("f", False)],
-)  # fmt: skip
+    [
+        ("yes", True),
+        ("true", True),
+        ("on", True),
+        (1, True),
+        ("1", True),
+        ("no", False),
+        ("off", False),
+        (0, False),
+        ("f", False),
+    ],
+)
 def test_lax_bool_coercion(http: httpx.Client, world: World, value: Any, expected: bool) -> None:
     message = ok(http.post(world.messages, json={"content": "x", "is_user": value}))
     assert message["is_user"] is expected
@@ -246,26 +269,46 @@ def test_bool_parsing_errors(http: httpx.Client, world: World, value: Any) -> No
 
 def test_strings_are_not_coerced_from_numbers(http: httpx.Client, world: World) -> None:
     assert detail(http.post("/v1/apps", json={"name": 5}), 422) == [
-        {"type": "string_type", "loc": ["body", "name"], "msg": "Input should be a valid string", "input": 5}
+        {
+            "type": "string_type",
+            "loc": ["body", "name"],
+            "msg": "Input should be a valid string",
+            "input": 5,
+        }
     ]
     r = http.post(world.messages, json={"content": 5, "is_user": True})
     assert error_types(r) == [("string_type", ("body", "content"))]
 
 
 def test_metadata_null_on_create_is_dict_type(http: httpx.Client, world: World) -> None:
-    expected = [{"type": "dict_type", "loc": ["body", "metadata"], "msg": "Input should be a valid dictionary", "input": None}]
+    expected = [
+        {
+            "type": "dict_type",
+            "loc": ["body", "metadata"],
+            "msg": "Input should be a valid dictionary",
+            "input": None,
+        }
+    ]
     assert detail(http.post("/v1/apps", json={"name": uid(), "metadata": None}), 422) == expected
     assert detail(http.post(world.users, json={"name": uid(), "metadata": None}), 422) == expected
     assert detail(http.post(world.sessions, json={"metadata": None}), 422) == expected
     r = http.post(world.messages, json={"content": "x", "is_user": True, "metadata": None})
     assert detail(r, 422) == expected
-    assert detail(http.post(world.collections, json={"name": uid(), "metadata": None}), 422) == expected
+    assert (
+        detail(http.post(world.collections, json={"name": uid(), "metadata": None}), 422)
+        == expected
+    )
 
 
 @pytest.mark.parametrize("metadata", ["not a dict", [1, 2], 3, True])
 def test_metadata_must_be_an_object(http: httpx.Client, world: World, metadata: Any) -> None:
     assert detail(http.post("/v1/apps", json={"name": uid(), "metadata": metadata}), 422) == [
-        {"type": "dict_type", "loc": ["body", "metadata"], "msg": "Input should be a valid dictionary", "input": metadata}
+        {
+            "type": "dict_type",
+            "loc": ["body", "metadata"],
+            "msg": "Input should be a valid dictionary",
+            "input": metadata,
+        }
     ]
     r = http.put(f"{world.sessions}/{world.session}", json={"metadata": metadata})
     assert error_types(r) == [("dict_type", ("body", "metadata"))]
@@ -309,7 +352,9 @@ def seven_messages(http: httpx.Client, world: World) -> list[dict[str, Any]]:
     return world.add_messages(http, *(f"m{i}" for i in range(7)))
 
 
-@pytest.mark.parametrize(("page", "size"), [(1, 3), (2, 3), (3, 3), (4, 3), (1, 7), (2, 7), (1, 100), (9999, 1)])
+@pytest.mark.parametrize(
+    ("page", "size"), [(1, 3), (2, 3), (3, 3), (4, 3), (1, 7), (2, 7), (1, 100), (9999, 1)]
+)
 def test_page_envelope_math(
     http: httpx.Client, world: World, seven_messages: list[dict[str, Any]], page: int, size: int
 ) -> None:
@@ -317,7 +362,12 @@ def test_page_envelope_math(
     assert list(body) == PAGE_KEYS
     expected = [m["id"] for m in seven_messages][(page - 1) * size : page * size]
     assert [m["id"] for m in body["items"]] == expected
-    assert (body["total"], body["page"], body["size"], body["pages"]) == (7, page, size, _pages(7, size))
+    assert (body["total"], body["page"], body["size"], body["pages"]) == (
+        7,
+        page,
+        size,
+        _pages(7, size),
+    )
 
 
 def test_page_past_the_end(http: httpx.Client, world: World, seven_messages: Any) -> None:
@@ -325,7 +375,9 @@ def test_page_past_the_end(http: httpx.Client, world: World, seven_messages: Any
     assert body == {"items": [], "total": 7, "page": 9999, "size": 1, "pages": 7}
 
 
-def test_reverse_orders_newest_first(http: httpx.Client, world: World, seven_messages: list[dict[str, Any]]) -> None:
+def test_reverse_orders_newest_first(
+    http: httpx.Client, world: World, seven_messages: list[dict[str, Any]]
+) -> None:
     ids = [m["id"] for m in seven_messages]
     body = ok(http.post(f"{world.messages}/list", params={"reverse": "true", "size": 3}))
     assert [m["id"] for m in body["items"]] == ids[::-1][:3]
@@ -335,14 +387,43 @@ def test_reverse_orders_newest_first(http: httpx.Client, world: World, seven_mes
     assert [m["id"] for m in body["items"]] == ids
 
 
+def test_every_page_of_a_session(http: httpx.Client, world: World) -> None:
+    """Every page, size and direction, with and without a filter, against list slicing."""
+    batch = [
+        {"content": f"m{i}", "is_user": True, "metadata": {"odd": i % 2 == 1}} for i in range(23)
+    ]
+    ids = [m["id"] for m in ok(http.post(f"{world.messages}/batch", json={"messages": batch}))]
+    odd = ids[1::2]
+    for body, expected_all in (({}, ids), ({"filter": {"odd": True}}, odd)):
+        for reverse in (False, True):
+            expected = expected_all[::-1] if reverse else expected_all
+            for size in (1, 5, 7, 11, 23, 50):
+                pages = _pages(len(expected), size)
+                for page in range(1, pages + 2):
+                    params = {"page": page, "size": size, "reverse": reverse}
+                    got = ok(http.post(f"{world.messages}/list", json=body, params=params))
+                    assert [m["id"] for m in got["items"]] == expected[
+                        (page - 1) * size : page * size
+                    ], params
+                    assert (got["total"], got["pages"]) == (len(expected), pages)
+
+
 @pytest.mark.parametrize("value", ["TRUE", "1", "yes", "On", "t", "Y"])
-def test_reverse_accepts_lax_booleans(http: httpx.Client, world: World, seven_messages: Any, value: str) -> None:
+def test_reverse_accepts_lax_booleans(
+    http: httpx.Client, world: World, seven_messages: Any, value: str
+) -> None:
     body = ok(http.post(f"{world.messages}/list", params={"reverse": value}))
     assert body["items"][0]["content"] == "m6"
 
 
 def test_empty_list(http: httpx.Client, world: World) -> None:
-    assert ok(http.post(f"{world.messages}/list")) == {"items": [], "total": 0, "page": 1, "size": 50, "pages": 0}
+    assert ok(http.post(f"{world.messages}/list")) == {
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "size": 50,
+        "pages": 0,
+    }
 
 
 def test_size_defaults_to_50_and_tops_out_at_100(http: httpx.Client, world: World) -> None:
@@ -355,31 +436,69 @@ def test_size_defaults_to_50_and_tops_out_at_100(http: httpx.Client, world: Worl
     assert body["pages"] == 2
 
 
-@pytest.mark.parametrize(
-    ("params", "error"),
-    [
-        ({"size": 101}, {"type": "less_than_equal", "loc": ["query", "size"], "msg": "Input should be less than or equal to 100", "input": "101", "ctx": {"le": 100}}),
-        ({"size": 0}, {"type": "greater_than_equal", "loc": ["query", "size"], "msg": "Input should be greater than or equal to 1", "input": "0", "ctx": {"ge": 1}}),
-        ({"page": 0}, {"type": "greater_than_equal", "loc": ["query", "page"], "msg": "Input should be greater than or equal to 1", "input": "0", "ctx": {"ge": 1}}),
-        ({"page": -3}, {"type": "greater_than_equal", "loc": ["query", "page"], "msg": "Input should be greater than or equal to 1", "input": "-3", "ctx": {"ge": 1}}),
-        ({"page": "x"}, {"type": "int_parsing", "loc": ["query", "page"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"}),
-        ({"reverse": "maybe"}, {"type": "bool_parsing", "loc": ["query", "reverse"], "msg": "Input should be a valid boolean, unable to interpret input", "input": "maybe"}),
-    ],
-)  # fmt: skip
-def test_paging_validation(http: httpx.Client, world: World, params: dict[str, Any], error: dict[str, Any]) -> None:
-    for path in ("/v1/apps/list", f"{world.users}/list", f"{world.messages}/list", f"{world.collections}/list"):
+GE_1 = "Input should be greater than or equal to 1"
+PAGING_ERRORS = [
+    ({"size": 101}, "less_than_equal", "size", "Input should be less than or equal to 100", "101"),
+    ({"size": 0}, "greater_than_equal", "size", GE_1, "0"),
+    ({"page": 0}, "greater_than_equal", "page", GE_1, "0"),
+    ({"page": -3}, "greater_than_equal", "page", GE_1, "-3"),
+    (
+        {"page": "x"},
+        "int_parsing",
+        "page",
+        "Input should be a valid integer, unable to parse string as an integer",
+        "x",
+    ),
+    (
+        {"reverse": "maybe"},
+        "bool_parsing",
+        "reverse",
+        "Input should be a valid boolean, unable to interpret input",
+        "maybe",
+    ),
+]
+CTX = {"less_than_equal": {"le": 100}, "greater_than_equal": {"ge": 1}}
+
+
+@pytest.mark.parametrize(("params", "type_", "field", "msg", "value"), PAGING_ERRORS)
+def test_paging_validation(
+    http: httpx.Client,
+    world: World,
+    params: dict[str, Any],
+    type_: str,
+    field: str,
+    msg: str,
+    value: str,
+) -> None:
+    error: dict[str, Any] = {"type": type_, "loc": ["query", field], "msg": msg, "input": value}
+    if type_ in CTX:
+        error["ctx"] = CTX[type_]
+    for path in (
+        "/v1/apps/list",
+        f"{world.users}/list",
+        f"{world.messages}/list",
+        f"{world.collections}/list",
+    ):
         assert detail(http.post(path, params=params), 422) == [error]
 
 
 @pytest.mark.parametrize("body", [None, b"null", b"{}"])
-def test_list_body_is_optional(http: httpx.Client, world: World, seven_messages: Any, body: bytes | None) -> None:
-    r = http.post(f"{world.messages}/list", content=body, headers={"content-type": "application/json"})
+def test_list_body_is_optional(
+    http: httpx.Client, world: World, seven_messages: Any, body: bytes | None
+) -> None:
+    r = http.post(
+        f"{world.messages}/list", content=body, headers={"content-type": "application/json"}
+    )
     assert ok(r)["total"] == 7
 
 
-def test_sdk_auto_paging_fetches_pages_one_and_two(honcho: Any, http: httpx.Client, world: World) -> None:
+def test_sdk_auto_paging_fetches_pages_one_and_two(
+    honcho: Any, http: httpx.Client, world: World
+) -> None:
     world.add_messages(http, *(f"m{i}" for i in range(5)))
-    first = honcho.apps.users.sessions.messages.list(world.session, app_id=world.app, user_id=world.user, size=2)
+    first = honcho.apps.users.sessions.messages.list(
+        world.session, app_id=world.app, user_id=world.user, size=2
+    )
     assert (first.page, first.total, first.pages) == (1, 5, 3)
     # The SDK asks for page 2 and stops when the reply's page is not greater than asked for.
     assert [m.content for m in first] == ["m0", "m1", "m2", "m3"]
@@ -406,8 +525,14 @@ def test_timestamp_renders_like_pydantic(value: datetime) -> None:
 
 def test_timestamp_examples() -> None:
     assert timestamp(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00Z"
-    assert timestamp(datetime(2026, 11, 21, 15, 39, 47, 487842, tzinfo=UTC)) == "2026-11-21T15:39:47.487842Z"
-    assert timestamp(datetime(2026, 11, 21, 15, 39, 47, 120, tzinfo=UTC)) == "2026-11-21T15:39:47.000120Z"
+    assert (
+        timestamp(datetime(2026, 11, 21, 15, 39, 47, 487842, tzinfo=UTC))
+        == "2026-11-21T15:39:47.487842Z"
+    )
+    assert (
+        timestamp(datetime(2026, 11, 21, 15, 39, 47, 120, tzinfo=UTC))
+        == "2026-11-21T15:39:47.000120Z"
+    )
 
 
 def test_timestamp_is_always_utc() -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from mindkeeper import __version__
-from mindkeeper.cli import doctor, migrate, serve
+from mindkeeper.cli import credentials, doctor, keys, migrate, queue, reindex, serve, worker
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub)
     migrate.register(sub)
     doctor.register(sub)
+    keys.register(sub)
+    credentials.register(sub)
+    worker.register(sub)
+    queue.register(sub)
+    reindex.register(sub)
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=lambda _args: print(f"mindkeeper {__version__}") or 0)
     return parser

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
+import sys
 from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
-from mindkeeper.config import redact_url
+from mindkeeper.config import Settings, redact_url
 from mindkeeper.storage import migrate as migrations
 
 
@@ -19,8 +21,62 @@ def register(sub: Any) -> None:
     parser.add_argument("--port", type=int, help="port (default 8000)")
     parser.add_argument("--workers", type=int, help="HTTP worker processes (default 1)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow binding beyond loopback with authentication off (not recommended)",
+    )
     add_database_option(parser)
     parser.set_defaults(func=run)
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings, insecure: bool) -> str | None:
+    """Why the server must not start as configured (None when it may).
+
+    With authentication off only loopback is allowed unless `--insecure`; with it on, the
+    secrets must load.
+    """
+    if not settings.auth_enabled:
+        if is_loopback(settings.host) or insecure:
+            return None
+        return (
+            f"refusing to listen on {settings.host} with authentication off: anyone who can "
+            "reach the port could read and change every memory. Turn authentication on "
+            "(MINDKEEPER_AUTH_ENABLED=true, see docs/security.md), bind to 127.0.0.1, or pass "
+            "--insecure if something else guards the port."
+        )
+    from mindkeeper.bootstrap import build_security
+    from mindkeeper.providers.secrets import SecretError
+
+    try:
+        build_security(settings)
+    except SecretError as exc:
+        return str(exc)
+    return None
+
+
+def describe_auth(settings: Settings, insecure: bool) -> str:
+    """One line on how requests are authenticated."""
+    if settings.auth_enabled:
+        bedrock = (
+            "Bedrock SigV4"
+            if settings.auth_credentials_key or settings.auth_credentials_key_file
+            else "Bedrock SigV4 (no credentials key set: every Bedrock request is refused)"
+        )
+        return f"authentication on: Honcho bearer keys, {bedrock}"
+    if insecure and not is_loopback(settings.host):
+        return "WARNING: authentication is OFF and the port is reachable beyond this host"
+    return "authentication is off: serving this host only (loopback)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings(args, host=args.host, port=args.port, workers=args.workers)
+    refusal = check_exposure(settings, args.insecure)
+    if refusal:
+        print(f"mindkeeper: {refusal}", file=sys.stderr, flush=True)
+        return 2
     # Worker processes rebuild settings from the environment: hand the overrides down.
     os.environ["MINDKEEPER_DATABASE_URL"] = settings.database_url
     asyncio.run(migrations.upgrade(settings.database_url))
@@ -35,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     where = f"SQLite file {path}" if path else redact_url(settings.database_url)
     print(f"mindkeeper: database {where} (schema at {migrations.head_revision()})", flush=True)
     print(f"mindkeeper: listening on http://{settings.host}:{settings.port}", flush=True)
+    print(f"mindkeeper: {describe_auth(settings, args.insecure)}", flush=True)
     uvicorn.run(
         "mindkeeper.bootstrap:app_factory",
         factory=True,

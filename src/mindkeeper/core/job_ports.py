@@ -138,7 +138,7 @@ class JobRepository(Protocol):
     async def fail(
         self, key: int, token: str, error: str, now: datetime, run_after: datetime, dead: bool
     ) -> bool:
-        """Record a failed attempt: back to pending after `run_after`, or dead; False if not ours."""
+        """Record a failed attempt: pending again after `run_after`, or dead; False if not ours."""
         ...
 
     async def release(self, key: int, token: str, now: datetime) -> bool:
@@ -147,6 +147,12 @@ class JobRepository(Protocol):
 
     async def counts(self, session_id: str | None, session_limit: int) -> QueueCounts:
         """Return the backlog, with up to `session_limit` sessions that have unfinished work."""
+        ...
+
+    async def progress(
+        self, session_id: str | None = None
+    ) -> tuple[datetime | None, datetime | None, str | None]:
+        """Return (oldest unfinished job's enqueue time, last claim or finish, last error)."""
         ...
 
     async def retry_dead(self, session_id: str | None, now: datetime) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 
 from mindkeeper.core.agent_ports import AgentRepository, Keyring
 from mindkeeper.core.agents import AgentPolicy
+from mindkeeper.core.auth_ports import AuthRepository, Security
 from mindkeeper.core.entities import (
     Collection,
     Document,
@@ -30,6 +31,8 @@ from mindkeeper.core.entities import (
     Session,
     Workspace,
 )
+from mindkeeper.core.job_ports import DeriverPolicy, JobRepository
+from mindkeeper.core.model_ports import DialecticPolicy, ModelRoles, UsageMeter
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
 
 
@@ -414,6 +417,16 @@ class UnitOfWork(Protocol):
         """The agents of this transaction."""
         ...
 
+    @property
+    def jobs(self) -> JobRepository:
+        """The job queue (and the deriver's reads) of this transaction."""
+        ...
+
+    @property
+    def auth(self) -> AuthRepository:
+        """Revocations, access keys and owner lookups of this transaction."""
+        ...
+
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
         ...
@@ -438,6 +451,13 @@ class Runtime(Protocol):
     embedder: Embedder | None
     keyring: Keyring
     agent_policy: AgentPolicy
+    models: ModelRoles
+    usage: UsageMeter
+    deriver_policy: DeriverPolicy
+    dialectic_policy: DialecticPolicy
+    #: True when this process runs the deriver worker (`MINDKEEPER_WORKER_ENABLED`).
+    worker_enabled: bool
+    security: Security
 
     def uow(self, write: bool = True) -> UnitOfWork:
         """Return a fresh unit of work (read-only ones take no writer lock)."""

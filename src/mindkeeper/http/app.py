@@ -8,16 +8,20 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from mindkeeper import __version__
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
-from mindkeeper.http import health
+from mindkeeper.http import health, queue_status
 from mindkeeper.http.bedrock import BedrockSurface
 from mindkeeper.http.bedrock import too_large as bedrock_too_large
+from mindkeeper.http.bedrock.sigv4 import SigV4Guard
 from mindkeeper.http.honcho_v1 import errors as honcho_errors
 from mindkeeper.http.honcho_v1 import router as honcho_router
+from mindkeeper.http.honcho_v1.auth import HonchoGuard
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
+from mindkeeper.http.ratelimit import TokenBuckets
 
 
 def create_app(settings: Settings, runtime: Runtime) -> Any:
@@ -32,12 +36,19 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
 
             interval = settings.bedrock_maintenance_interval_seconds
             maintenance = asyncio.create_task(maintenance_loop(runtime, interval, stop))
+        deriver = None
+        if settings.worker_enabled:
+            from mindkeeper.worker.runner import run_worker
+
+            deriver = asyncio.create_task(run_worker(runtime, stop))
         try:
             yield
         finally:
             stop.set()
             if maintenance is not None:
                 await maintenance
+            if deriver is not None:
+                await deriver
             await runtime.close()
 
     app = FastAPI(
@@ -48,12 +59,26 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.honcho_guard = HonchoGuard(runtime, settings, limiter)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            max_age=600,
+        )
     honcho_errors.install(app)
     app.router.routes.extend(health.router.routes)
+    app.router.routes.extend(queue_status.router.routes)
     app.router.routes.extend(honcho_router.routes())
     responders: list[tuple[str, TooLargeResponder]] = [
         ("/sessions", bedrock_too_large),
         ("/tags", bedrock_too_large),
     ]
-    asgi: Any = BedrockSurface(cast(Any, app), runtime, settings)
+    bedrock_limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    asgi: Any = SigV4Guard(
+        BedrockSurface(cast(Any, app), runtime, settings), runtime, settings, bedrock_limiter
+    )
     return BodySizeLimit(asgi, settings.max_body_bytes, responders)

@@ -61,7 +61,7 @@ class Embedding(TypeDecorator[np.ndarray]):
             return None
         array = np.asarray(value, dtype=np.float32)
         if dialect.name == "postgresql":
-            return VECTOR().bind_processor(dialect)(array)
+            return array  # the dialect impl (pgvector's VECTOR) renders it; not twice
         return array.astype("<f4").tobytes()
 
     def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
@@ -69,6 +69,6 @@ class Embedding(TypeDecorator[np.ndarray]):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            parsed = VECTOR().result_processor(dialect, None)(value)
-            return np.asarray(parsed, dtype=np.float32)
+            # Already parsed by the dialect impl (pgvector's VECTOR result processor).
+            return np.asarray(value, dtype=np.float32)
         return np.frombuffer(value, dtype="<f4")

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mindkeeper.storage.engine import Database
 from mindkeeper.storage.repositories.agents import SqlAgentRepository
+from mindkeeper.storage.repositories.auth import SqlAuthRepository
 from mindkeeper.storage.repositories.collections import SqlCollectionRepository
 from mindkeeper.storage.repositories.documents import SqlDocumentRepository
+from mindkeeper.storage.repositories.jobs import SqlJobRepository
 from mindkeeper.storage.repositories.messages import SqlMessageRepository
 from mindkeeper.storage.repositories.notes import SqlNoteRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
@@ -56,6 +58,8 @@ class SqlUnitOfWork:
         self.collections = SqlCollectionRepository(conn, dialect)
         self.documents = SqlDocumentRepository(conn, dialect)
         self.agents = SqlAgentRepository(conn, dialect)
+        self.jobs = SqlJobRepository(conn, dialect)
+        self.auth = SqlAuthRepository(conn, dialect)
 
     @property
     def connection(self) -> AsyncConnection:

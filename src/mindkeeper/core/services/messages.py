@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from mindkeeper.core.entities import JSONObject, Message
 from mindkeeper.core.ports import NewMessage, UnitOfWork
-from mindkeeper.core.services import sessions
+from mindkeeper.core.services import queue, sessions
 from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
 from mindkeeper.errors import Invalid, NotFound
 
@@ -29,6 +29,7 @@ async def create_many(
         session = await sessions.require(uow, workspace_id, peer_id, session_id)
         created = await uow.messages.add_many(session, messages, clock())
         await uow.sessions.add_message_count(session.id, len(created))
+        await queue.enqueue_derivations(uow, session, created, clock())
         await uow.commit()
     return created
 

@@ -24,9 +24,7 @@ SESSION_IDENTIFIER_PATTERN = (
 RESOURCE_ARN_RE = re.compile(
     rf"arn:(aws(?:-[^:]+)?):bedrock:([a-zA-Z0-9-]+):([0-9]{{12}}):session/({UUID})"
 )
-RESOURCE_ARN_PATTERN = (
-    rf"(^arn:aws(-[^:]+)?:bedrock:[a-zA-Z0-9-]+:[0-9]{{12}}:(session)/{UUID}$)"
-)
+RESOURCE_ARN_PATTERN = rf"(^arn:aws(-[^:]+)?:bedrock:[a-zA-Z0-9-]+:[0-9]{{12}}:(session)/{UUID}$)"
 
 
 @dataclass(frozen=True, slots=True)

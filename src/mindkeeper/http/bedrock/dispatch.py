@@ -64,14 +64,11 @@ def raw_path(scope: Scope) -> str:
 
 
 def segments(path: str) -> list[str]:
-    """Split a raw path into decoded segments; one trailing slash is dropped.
+    """Split a raw path into decoded segments (keeping a trailing empty one).
 
     An ARN sent unencoded (`arn:…:session/<uuid>`) is rejoined into one segment.
     """
-    parts = path.split("/")[1:]
-    if len(parts) > 1 and parts[-1] == "":
-        parts.pop()
-    decoded = [unquote(p) for p in parts]
+    decoded = [unquote(p) for p in path.split("/")[1:]]
     out: list[str] = []
     i = 0
     while i < len(decoded):
@@ -84,20 +81,34 @@ def segments(path: str) -> list[str]:
     return out
 
 
-def route(method: str, parts: list[str]) -> tuple[Handler, tuple[str, ...]]:
-    """Return the handler and path labels; UnknownOperationException when nothing matches."""
+def _find(parts: list[str]) -> tuple[dict[str, Handler], tuple[str, ...]] | None:
+    """The methods of the route shaped like `parts`, and its labels."""
     for shape, methods in ROUTES.items():
-        if len(shape) != len(parts):
+        if len(shape) == len(parts) and all(
+            s == LABEL or s == p for s, p in zip(shape, parts, strict=True)
+        ):
+            return methods, tuple(p for s, p in zip(shape, parts, strict=True) if s == LABEL)
+    return None
+
+
+def route(method: str, parts: list[str]) -> tuple[Handler, tuple[str, ...]]:
+    """Return the handler and path labels; UnknownOperationException when nothing matches.
+
+    A trailing slash is optional on every route; when the path without it matches nothing,
+    the trailing empty segment is tried as an (empty, hence invalid) label.
+    """
+    candidates = [parts[:-1], parts] if len(parts) > 1 and parts[-1] == "" else [parts]
+    for candidate in candidates:
+        found = _find(candidate)
+        if found is None:
             continue
-        if any(s != LABEL and s != p for s, p in zip(shape, parts, strict=True)):
-            continue
+        methods, labels = found
         handler = methods.get(method)
         if handler is None:
             break
-        labels = tuple(p for s, p in zip(shape, parts, strict=True) if s == LABEL)
         return handler, labels
     raise errors.WireError(
-        errors.UNKNOWN_OPERATION, f"No operation matches {method} {'/' + '/'.join(parts)}"
+        errors.UNKNOWN_OPERATION, f"No operation matches {method} /{'/'.join(parts)}"
     )
 
 
@@ -133,7 +144,9 @@ class BedrockSurface:
 
     def __init__(self, app: ASGIApp, runtime: Runtime, settings: Settings) -> None:
         self.app = app
-        home = Home(settings.bedrock_partition, settings.bedrock_region, settings.bedrock_account_id)
+        home = Home(
+            settings.bedrock_partition, settings.bedrock_region, settings.bedrock_account_id
+        )
         self.context = Context(runtime, home, settings.bedrock_default_page_size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -159,4 +172,3 @@ class BedrockSurface:
             return
         content = b"" if reply.body is None else orjson.dumps(reply.body)
         await respond(send, reply.status, content, request_id)
-

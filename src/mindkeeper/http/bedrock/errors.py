@@ -86,7 +86,9 @@ def render(exc: BaseException) -> tuple[int, str, bytes]:
     return STATUS[code], code, orjson.dumps({"__type": code, **body})
 
 
-def too_large(_scope: dict[str, object], limit: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def too_large(
+    _scope: dict[str, object], limit: int
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """The BodySizeLimit responder for /sessions and /tags: a ValidationException (400)."""
     body = orjson.dumps(
         {
@@ -100,4 +102,3 @@ def too_large(_scope: dict[str, object], limit: int) -> tuple[int, list[tuple[by
         (b"x-amzn-requestid", str(uuid4()).encode()),
     ]
     return STATUS[VALIDATION], headers, body
-

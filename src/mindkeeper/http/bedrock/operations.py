@@ -63,7 +63,9 @@ class Request:
         try:
             data = orjson.loads(self.body)
         except orjson.JSONDecodeError:
-            raise Invalid("1 validation error detected: The request body is not valid JSON") from None
+            raise Invalid(
+                "1 validation error detected: The request body is not valid JSON"
+            ) from None
         if not isinstance(data, dict):
             raise Invalid("1 validation error detected: The request body must be a JSON object")
         return data
@@ -167,9 +169,7 @@ async def list_invocations(ctx: Context, req: Request) -> Reply:
     problems.raise_if_any()
     session_id = ctx.session_id(ref)
     request = ctx.list_request(limit, token, "invocations", session_id)
-    page = await agent_steps.list_invocations(
-        ctx.runtime, ctx.home.account_id, session_id, request
-    )
+    page = await agent_steps.list_invocations(ctx.runtime, ctx.home.account_id, session_id, request)
     items = [mapping.invocation(i) for i in page.items]
     next_token = _token("invocations", session_id, page.next)
     return Reply(200, mapping.page("invocationSummaries", items, next_token))

@@ -143,7 +143,9 @@ def tag_keys(problems: Problems, query: dict[str, list[str]]) -> list[str] | Non
         problems.add("tagKeys", "Member must not be null", "null")
         return None
     if len(keys) > TAGS_PER_REQUEST_MAX:
-        problems.add("tagKeys", f"Member must have length less than or equal to {TAGS_PER_REQUEST_MAX}", keys)
+        problems.add(
+            "tagKeys", f"Member must have length less than or equal to {TAGS_PER_REQUEST_MAX}", keys
+        )
         return None
     for index, key in enumerate(keys, 1):
         where = f"tagKeys.{index}.member"

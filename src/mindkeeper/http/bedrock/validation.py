@@ -133,9 +133,7 @@ def string_map(
     return value if ok else None
 
 
-def integer(
-    problems: Problems, where: str, raw: str | None, low: int, high: int
-) -> int | None:
+def integer(problems: Problems, where: str, raw: str | None, low: int, high: int) -> int | None:
     """Check an integer query parameter within [low, high]."""
     if raw is None:
         return None

@@ -45,6 +45,15 @@ def _clean(error: dict[str, Any]) -> dict[str, Any]:
     if out.get("type") == "model_attributes_type" and tuple(out.get("loc", ())) == ("body",):
         if out.get("input") is None:
             out.update(type="missing", msg="Field required")
+    ctx = out.get("ctx")
+    if out.get("type") == "too_long" and isinstance(ctx, dict) and ctx.get("actual_length") is None:
+        # Newer pydantic-core stops counting a too-long dict ("not more"); upstream names it.
+        actual = len(out.get("input") or ())
+        out["ctx"] = {**ctx, "actual_length": actual}
+        out["msg"] = (
+            f"{ctx.get('field_type')} should have at most {ctx.get('max_length')} items "
+            f"after validation, not {actual}"
+        )
     return out
 
 

@@ -18,7 +18,12 @@ def timestamp(value: datetime) -> str:
 
 def app(w: Workspace) -> dict[str, Any]:
     """An App."""
-    return {"id": w.id, "name": w.name, "metadata": w.metadata, "created_at": timestamp(w.created_at)}
+    return {
+        "id": w.id,
+        "name": w.name,
+        "metadata": w.metadata,
+        "created_at": timestamp(w.created_at),
+    }
 
 
 def user(p: Peer) -> dict[str, Any]:

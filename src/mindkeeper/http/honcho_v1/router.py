@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from mindkeeper.http.honcho_v1.routes import (
     apps,
+    chat,
     collections,
     documents,
     keys,
@@ -22,5 +23,15 @@ from mindkeeper.http.honcho_v1.routes import (
 
 def routes() -> list[BaseRoute]:
     """Return every /v1 route in matching order."""
-    modules = (messages, sessions, apps, users, metamessages, collections, documents, keys)
+    modules = (
+        messages,
+        chat,
+        sessions,
+        apps,
+        users,
+        metamessages,
+        collections,
+        documents,
+        keys,
+    )
     return [route for module in modules for route in module.router.routes]

@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from mindkeeper.core.entities import Collection, Document, JSONObject
 from mindkeeper.core.ports import StoredVector
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.dialects import vectors
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import documents as t
-from mindkeeper.storage.types import Embedding
 
 _COLUMNS = (
     t.c.id,
@@ -169,10 +169,12 @@ class SqlDocumentRepository(Repository):
             t.c.embedding_dim == int(query.vector.shape[0]),
         )
         if self.dialect == "postgresql":
-            distance = t.c.embedding.op("<=>", return_type=Float())(
-                bindparam("query_vector", query.vector, type_=Embedding())
-            )
+            dim = int(query.vector.shape[0])
+            approximate = await vectors.prefer_ann(self.conn, collection_id, dim)
+            distance = vectors.cosine_distance(t.c.embedding, query.vector, dim, approximate)
             stmt = base
+            if approximate:
+                stmt = stmt.where(vectors.dimension_predicate(t.c.embedding_dim, dim))
             if max_distance is not None:
                 stmt = stmt.where(distance < max_distance)
             rows = await self.conn.execute(stmt.order_by(distance, t.c.id).limit(top_k))

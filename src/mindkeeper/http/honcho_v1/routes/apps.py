@@ -9,11 +9,12 @@ from mindkeeper.core.services import workspaces
 from mindkeeper.errors import Unauthorized
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
+from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import AppCreate, AppUpdate, ListBody
 
 router = APIRouter(
-    prefix="/v1/apps", tags=["apps"], strict_content_type=False
+    prefix="/v1/apps", tags=["apps"], strict_content_type=False, dependencies=[AUTH]
 )
 
 #: Names longer than creation allows can only be looked up, never created.

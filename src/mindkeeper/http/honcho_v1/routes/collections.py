@@ -9,6 +9,7 @@ from mindkeeper.core.services import collections
 from mindkeeper.errors import Unauthorized
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
+from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import CollectionCreate, CollectionUpdate, ListBody
 
@@ -16,6 +17,7 @@ router = APIRouter(
     prefix="/v1/apps/{app_id}/users/{user_id}/collections",
     tags=["collections"],
     strict_content_type=False,
+    dependencies=[AUTH],
 )
 
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from mindkeeper.core.services import documents
 from mindkeeper.http.deps import EmbedderDep, ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
+from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import (
     DocumentCreate,
@@ -20,6 +21,7 @@ router = APIRouter(
     prefix="/v1/apps/{app_id}/users/{user_id}/collections/{collection_id}/documents",
     tags=["documents"],
     strict_content_type=False,
+    dependencies=[AUTH],
 )
 
 

@@ -9,6 +9,7 @@ from mindkeeper.core.ports import NoteQuery
 from mindkeeper.core.services import notes
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
+from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import (
     MetamessageCreate,
@@ -20,6 +21,7 @@ router = APIRouter(
     prefix="/v1/apps/{app_id}/users/{user_id}/metamessages",
     tags=["metamessages"],
     strict_content_type=False,
+    dependencies=[AUTH],
 )
 
 

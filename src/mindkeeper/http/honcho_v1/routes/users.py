@@ -9,12 +9,13 @@ from mindkeeper.core.services import peers
 from mindkeeper.errors import Unauthorized
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
+from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.apps import CREATE_NAME_MAX
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import ListBody, UserCreate, UserUpdate
 
 router = APIRouter(
-    prefix="/v1/apps/{app_id}/users", tags=["users"], strict_content_type=False
+    prefix="/v1/apps/{app_id}/users", tags=["users"], strict_content_type=False, dependencies=[AUTH]
 )
 
 
@@ -25,7 +26,9 @@ async def create_user(app_id: str, body: UserCreate, uow: WriteUow) -> Response:
 
 
 @router.get("")
-async def get_user(app_id: str, uow: ReadUow, user_id: str | None = Query(default=None)) -> Response:
+async def get_user(
+    app_id: str, uow: ReadUow, user_id: str | None = Query(default=None)
+) -> Response:
     """Get a user by id (from the query or, with auth, the key)."""
     if not user_id:
         raise Unauthorized("User ID not found in query parameter or JWT")

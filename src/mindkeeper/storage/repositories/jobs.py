@@ -1,0 +1,448 @@
+"""The job queue (claim, lease, ack, backlog) and the reads of the deriver and the reindex.
+
+A claim takes the oldest *head* (the first unfinished job of its session) that is due, so the
+jobs of a session run one at a time and in order. On PostgreSQL the candidate row is locked
+with `FOR UPDATE SKIP LOCKED` (see `storage/dialects/claims.py`); if another claimer commits
+first, the row no longer matches `status = 'pending'` when re-checked under the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy.engine import Row
+
+from mindkeeper.core.entities import Message, Note, Session
+from mindkeeper.core.job_ports import (
+    DERIVE,
+    Job,
+    JobStatus,
+    QueueCounts,
+    SessionBacklog,
+    StaleDocument,
+)
+from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
+from mindkeeper.storage.job_tables import ERROR_MAX, jobs
+from mindkeeper.storage.repositories.base import Repository
+from mindkeeper.storage.repositories.messages import to_message
+from mindkeeper.storage.repositories.notes import to_note
+from mindkeeper.storage.tables import documents, messages, notes
+
+UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
+_J = jobs.alias("j")
+_E = jobs.alias("e")
+_JOB_COLUMNS = (
+    jobs.c.id,
+    jobs.c.kind,
+    jobs.c.workspace_id,
+    jobs.c.peer_id,
+    jobs.c.session_id,
+    jobs.c.message_id,
+    jobs.c.status,
+    jobs.c.attempts,
+    jobs.c.lease_token,
+    jobs.c.created_at,
+)
+# No earlier unfinished job in the same session: the candidate is its session's head.
+_IS_HEAD = ~(
+    select(literal(1))
+    .where(
+        _E.c.session_id == _J.c.session_id,
+        _E.c.status.in_(UNFINISHED),
+        _E.c.id < _J.c.id,
+    )
+    .exists()
+)
+
+
+def to_job(row: Row[Any]) -> Job:
+    """Map a row to the entity."""
+    return Job(
+        row.id,
+        row.kind,
+        row.workspace_id,
+        row.peer_id,
+        row.session_id,
+        row.message_id,
+        JobStatus(row.status),
+        row.attempts,
+        row.lease_token,
+        row.created_at,
+    )
+
+
+def _mine(key: int, token: str) -> Any:
+    return and_(
+        jobs.c.id == key,
+        jobs.c.lease_token == token,
+        jobs.c.status == JobStatus.RUNNING.value,
+    )
+
+
+class SqlJobRepository(Repository):
+    """SQL job queue."""
+
+    async def enqueue(self, session: Session, messages: Sequence[Message], now: datetime) -> int:
+        """Insert one derivation job per message, in order (one statement)."""
+        rows = [
+            {
+                "kind": DERIVE,
+                "status": JobStatus.PENDING.value,
+                "workspace_id": session.workspace_id,
+                "peer_id": session.peer_id,
+                "session_id": session.id,
+                "message_id": m.id,
+                "attempts": 0,
+                "run_after": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for m in messages
+        ]
+        if rows:
+            await self.conn.execute(insert(jobs), rows)
+        return len(rows)
+
+    async def _candidate(self, now: datetime) -> int | None:
+        expired = select(_J.c.id).where(
+            _J.c.status == JobStatus.RUNNING.value, _J.c.lease_expires_at <= now, _IS_HEAD
+        )
+        due = select(_J.c.id).where(
+            _J.c.status == JobStatus.PENDING.value, _J.c.run_after <= now, _IS_HEAD
+        )
+        for stmt in (expired, due):
+            stmt = lock_for_claim(self.dialect, stmt.order_by(_J.c.id).limit(1), _J)
+            key = (await self.conn.execute(stmt)).scalar()
+            if key is not None:
+                return int(key)
+        return None
+
+    async def claim(
+        self, owner: str, token: str, now: datetime, lease_until: datetime
+    ) -> Job | None:
+        """Lease the oldest due session head to `owner`."""
+        key = await self._candidate(now)
+        if key is None:
+            return None
+        row = (
+            await self.conn.execute(
+                update(jobs)
+                .where(jobs.c.id == key)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    attempts=jobs.c.attempts + 1,
+                    lease_owner=owner[:128],
+                    lease_token=token,
+                    lease_expires_at=lease_until,
+                    updated_at=now,
+                )
+                .returning(*_JOB_COLUMNS)
+            )
+        ).one()
+        return to_job(row)
+
+    async def renew(self, key: int, token: str, lease_until: datetime) -> bool:
+        """Extend our lease."""
+        result = await self.conn.execute(
+            update(jobs).where(_mine(key, token)).values(lease_expires_at=lease_until)
+        )
+        return bool(result.rowcount)
+
+    async def complete(self, key: int, token: str, now: datetime) -> bool:
+        """Mark our job done."""
+        result = await self.conn.execute(
+            update(jobs)
+            .where(_mine(key, token))
+            .values(
+                status=JobStatus.DONE.value,
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def fail(
+        self, key: int, token: str, error: str, now: datetime, run_after: datetime, dead: bool
+    ) -> bool:
+        """Record a failed attempt of our job."""
+        result = await self.conn.execute(
+            update(jobs)
+            .where(_mine(key, token))
+            .values(
+                status=JobStatus.DEAD.value if dead else JobStatus.PENDING.value,
+                run_after=run_after,
+                last_error=error[:ERROR_MAX],
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                updated_at=now,
+                finished_at=now if dead else None,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def release(self, key: int, token: str, now: datetime) -> bool:
+        """Give our unfinished job back without counting the attempt."""
+        result = await self.conn.execute(
+            update(jobs)
+            .where(_mine(key, token))
+            .values(
+                status=JobStatus.PENDING.value,
+                attempts=case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0),
+                run_after=now,
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def counts(self, session_id: str | None, session_limit: int) -> QueueCounts:
+        """Return the backlog counts, the oldest unfinished job and per-session figures."""
+        scope = [] if session_id is None else [jobs.c.session_id == session_id]
+        status, attempts = jobs.c.status, jobs.c.attempts
+        totals = (
+            await self.conn.execute(
+                select(
+                    status,
+                    func.count(),
+                    func.sum(
+                        case(
+                            (status.in_(("done", "running")), attempts - 1),
+                            else_=attempts,
+                        )
+                    ),
+                    func.sum(case((and_(status == "pending", attempts > 0), 1), else_=0)),
+                )
+                .where(*scope)
+                .group_by(status)
+            )
+        ).all()
+        by_status = {row[0]: int(row[1]) for row in totals}
+        failed = sum(int(row[2] or 0) for row in totals)
+        retrying = sum(int(row[3] or 0) for row in totals)
+        oldest, progress, last_error = await self.progress(session_id)
+        return QueueCounts(
+            pending=by_status.get("pending", 0),
+            running=by_status.get("running", 0),
+            done=by_status.get("done", 0),
+            dead=by_status.get("dead", 0),
+            retrying=retrying,
+            failed_attempts=failed,
+            oldest_pending_at=oldest,
+            last_progress_at=progress,
+            last_error=last_error,
+            sessions=await self._sessions(scope, session_limit),
+        )
+
+    async def progress(
+        self, session_id: str | None = None
+    ) -> tuple[datetime | None, datetime | None, str | None]:
+        """Return when the oldest unfinished job was queued, the last progress and last error.
+
+        Progress is any claim or finished attempt (enqueueing is not progress).
+        """
+        scope = [] if session_id is None else [jobs.c.session_id == session_id]
+        oldest: datetime | None = None
+        for status in UNFINISHED:
+            first = (
+                await self.conn.execute(
+                    select(jobs.c.created_at)
+                    .where(jobs.c.status == status, *scope)
+                    .order_by(jobs.c.id)
+                    .limit(1)
+                )
+            ).scalar()
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
+        progress = (
+            await self.conn.execute(
+                select(jobs.c.updated_at)
+                .where(or_(jobs.c.attempts > 0, jobs.c.status.in_(("done", "dead"))), *scope)
+                .order_by(jobs.c.updated_at.desc())
+                .limit(1)
+            )
+        ).scalar()
+        last_error = (
+            await self.conn.execute(
+                select(jobs.c.last_error)
+                .where(jobs.c.last_error.is_not(None), jobs.c.status != "done", *scope)
+                .order_by(jobs.c.updated_at.desc(), jobs.c.id.desc())
+                .limit(1)
+            )
+        ).scalar()
+        return oldest, progress, last_error
+
+    async def _sessions(self, scope: list[Any], limit: int) -> list[SessionBacklog]:
+        status, attempts = jobs.c.status, jobs.c.attempts
+
+        def n(cond: Any) -> Any:
+            return func.sum(case((cond, 1), else_=0))
+
+        rows = (
+            await self.conn.execute(
+                select(
+                    jobs.c.session_id,
+                    n(status == "pending"),
+                    n(status == "running"),
+                    n(status == "dead"),
+                    n(and_(status == "pending", attempts > 0)),
+                    func.min(case((status.in_(UNFINISHED), jobs.c.created_at), else_=None)),
+                )
+                .where(status.in_((*UNFINISHED, "dead")), *scope)
+                .group_by(jobs.c.session_id)
+                .order_by(func.min(jobs.c.id))
+                .limit(limit)
+            )
+        ).all()
+        errors: dict[str, str] = {}
+        if rows:
+            error_rows = await self.conn.execute(
+                select(jobs.c.session_id, jobs.c.last_error)
+                .where(
+                    jobs.c.session_id.in_([r[0] for r in rows]),
+                    status != "done",
+                    jobs.c.last_error.is_not(None),
+                )
+                .order_by(jobs.c.updated_at, jobs.c.id)
+            )
+            errors = {r[0]: r[1] for r in error_rows}
+        return [
+            SessionBacklog(
+                session_id=r[0],
+                pending=int(r[1] or 0),
+                running=int(r[2] or 0),
+                dead=int(r[3] or 0),
+                retrying=int(r[4] or 0),
+                oldest_pending_at=_aware(r[5]),
+                last_error=errors.get(r[0]),
+            )
+            for r in rows
+        ]
+
+    async def retry_dead(self, session_id: str | None, now: datetime) -> int:
+        """Put dead jobs back to pending, attempts reset."""
+        stmt = update(jobs).where(jobs.c.status == JobStatus.DEAD.value)
+        if session_id is not None:
+            stmt = stmt.where(jobs.c.session_id == session_id)
+        result = await self.conn.execute(
+            stmt.values(
+                status=JobStatus.PENDING.value,
+                attempts=0,
+                run_after=now,
+                updated_at=now,
+                finished_at=None,
+            )
+        )
+        return int(result.rowcount)
+
+    async def purge_done(self, before: datetime) -> int:
+        """Delete done jobs finished before `before`."""
+        result = await self.conn.execute(
+            delete(jobs).where(jobs.c.status == JobStatus.DONE.value, jobs.c.finished_at < before)
+        )
+        return int(result.rowcount)
+
+    async def lock_peer(self, peer_id: str) -> None:
+        """Serialise writers of one peer's memory (PostgreSQL advisory lock)."""
+        stmt = peer_lock(self.dialect, peer_id)
+        if stmt is not None:
+            await self.conn.execute(stmt)
+
+    async def latest_note(self, session_id: str, label: str) -> tuple[Note, int] | None:
+        """The session's newest note with that label and its anchor message's key."""
+        stmt = (
+            select(notes, func.coalesce(messages.c.id, 0).label("anchor_key"))
+            .select_from(notes.outerjoin(messages, messages.c.public_id == notes.c.message_id))
+            .where(notes.c.session_id == session_id, notes.c.label == label)
+            .order_by(notes.c.id.desc())
+            .limit(1)
+        )
+        row = (await self.conn.execute(stmt)).first()
+        return None if row is None else (to_note(row), int(row.anchor_key))
+
+    async def count_messages(self, session_id: str, after_key: int, up_to_key: int) -> int:
+        """Count messages in (after_key, up_to_key]."""
+        stmt = select(func.count()).where(
+            messages.c.session_id == session_id,
+            messages.c.id > after_key,
+            messages.c.id <= up_to_key,
+        )
+        return int((await self.conn.execute(stmt)).scalar_one())
+
+    async def messages_window(
+        self, session_id: str, after_key: int, up_to_key: int, limit: int
+    ) -> list[Message]:
+        """The last `limit` messages in (after_key, up_to_key], oldest first."""
+        stmt = (
+            select(messages)
+            .where(
+                messages.c.session_id == session_id,
+                messages.c.id > after_key,
+                messages.c.id <= up_to_key,
+            )
+            .order_by(messages.c.id.desc())
+            .limit(limit)
+        )
+        rows = list(await self.conn.execute(stmt))
+        return [to_message(r) for r in reversed(rows)]
+
+    async def newest_user_message(self, session_id: str) -> Message | None:
+        """The session's newest message written by the peer."""
+        stmt = (
+            select(messages)
+            .where(messages.c.session_id == session_id, messages.c.is_user.is_(True))
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        )
+        return await self.first(stmt, to_message)
+
+    def _stale(self, model_id: str) -> Any:
+        return or_(documents.c.embedding_model.is_(None), documents.c.embedding_model != model_id)
+
+    async def count_stale_documents(self, model_id: str) -> int:
+        """Count documents not embedded by `model_id`."""
+        stmt = select(func.count()).select_from(documents).where(self._stale(model_id))
+        return int((await self.conn.execute(stmt)).scalar_one())
+
+    async def stale_documents(
+        self, model_id: str, after_key: int, limit: int
+    ) -> list[StaleDocument]:
+        """The next documents (by key) not embedded by `model_id`."""
+        stmt = (
+            select(documents.c.id, documents.c.content)
+            .where(self._stale(model_id), documents.c.id > after_key)
+            .order_by(documents.c.id)
+            .limit(limit)
+        )
+        return [StaleDocument(int(r.id), r.content) for r in await self.conn.execute(stmt)]
+
+    async def set_embedding(
+        self, key: int, vector: np.ndarray, model_id: str, expected_content: str
+    ) -> bool:
+        """Store a new vector unless the document's content changed meanwhile."""
+        result = await self.conn.execute(
+            update(documents)
+            .where(documents.c.id == key, documents.c.content == expected_content)
+            .values(
+                embedding=np.asarray(vector, dtype=np.float32),
+                embedding_model=model_id,
+                embedding_dim=int(vector.shape[0]),
+            )
+        )
+        return bool(result.rowcount)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates may bypass the column type on SQLite: make sure the zone is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
