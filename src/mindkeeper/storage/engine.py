@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any, Protocol
 
 import orjson
@@ -13,9 +15,22 @@ from mindkeeper.config import Settings
 from mindkeeper.storage.dialects import sqlite as sqlite_dialect
 from mindkeeper.storage.dialects.inline import InlineEngine
 
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def _json_loads(data: str | bytes) -> Any:
+    """Parse with orjson, unless a number may exceed 64 bits (orjson would make it a float)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_NUMBER.search(raw):
+        return json.loads(raw)
+    return orjson.loads(raw)
+
 
 def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits: JSON allows them, orjson does not
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class Connector(Protocol):
@@ -88,7 +103,7 @@ def create_database(settings: Settings) -> Database:
     """Build the engines for the configured URL."""
     common: dict[str, Any] = {
         "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
+        "json_deserializer": _json_loads,
         "echo": settings.sql_echo,
     }
     if settings.is_sqlite:

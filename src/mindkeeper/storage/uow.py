@@ -36,10 +36,15 @@ class SqlUnitOfWork:
             self._locked = True
         try:
             conn = await db.connector.connect()
+            # Reads see one snapshot (a page and its total agree); writes on SQLite take the
+            # write lock up front instead of upgrading a read transaction later.
             if db.is_sqlite:
-                if self._write:
-                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("BEGIN IMMEDIATE" if self._write else "BEGIN")
             else:
+                if not self._write:
+                    await conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
                 await conn.begin()
         except BaseException:
             self._release_lock()

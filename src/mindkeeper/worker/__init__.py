@@ -1,1 +1,1 @@
-"""Background work of the server process: periodic maintenance (agent-session expiry and purge)."""
+"""Background work of the server process: job runners and periodic maintenance."""

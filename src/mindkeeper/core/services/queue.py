@@ -134,7 +134,7 @@ class Stall:
 def assess(
     runtime: Runtime,
     now: datetime,
-    waiting: int,
+    waiting: int | None,
     oldest: datetime | None,
     last_progress: datetime | None,
     last_error: str | None,
@@ -149,9 +149,10 @@ def assess(
     idle = now - last_progress if last_progress is not None else age
     if age <= limit or idle <= limit:
         return Stall(False)
+    what = "deriver jobs are" if waiting is None else f"{waiting} deriver job(s)"
     reason = (
-        f"{waiting} deriver job(s) waiting, the oldest for {int(age.total_seconds())} s, "
-        f"and no job claimed or finished for {int(idle.total_seconds())} s"
+        f"{what} waiting, the oldest for {int(age.total_seconds())} s, "
+        f"and no job was claimed or finished for {int(idle.total_seconds())} s"
     )
     if last_error:
         reason += f"; last error: {last_error[:300]}"
@@ -162,7 +163,7 @@ async def stall(runtime: Runtime) -> Stall:
     """The readiness probe's view of the queue (cheap: a few indexed reads)."""
     async with runtime.uow(write=False) as uow:
         oldest, progress, last_error = await uow.jobs.progress(None)
-    return assess(runtime, runtime.now(), 1, oldest, progress, last_error)
+    return assess(runtime, runtime.now(), None, oldest, progress, last_error)
 
 
 def _age(now: datetime, at: datetime | None) -> float | None:

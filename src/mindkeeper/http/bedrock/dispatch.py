@@ -1,5 +1,8 @@
 """`BedrockSurface`: a pure ASGI wrapper serving /sessions… and /tags… as Bedrock Agent Runtime.
 
+Requests act for the account `SigV4Guard` put in the scope (`ACCOUNT_ID`), else for the
+configured `bedrock_account_id`; every session lookup is scoped by that account.
+
 Routing uses the raw path (`scope["raw_path"]`): a session ARN arrives as one percent-encoded
 segment (`%3A`, `%2F`) and must not be split at its decoded `/`. Both slash variants of every
 modelled path are accepted and nothing is ever redirected. Other paths go to the wrapped app.
@@ -18,6 +21,7 @@ from mindkeeper.core.ports import Runtime
 from mindkeeper.http.bedrock import errors, operations
 from mindkeeper.http.bedrock.arn import Home
 from mindkeeper.http.bedrock.operations import Context, Handler, Request
+from mindkeeper.http.bedrock.sigv4 import ACCOUNT_ID
 from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send
 
 PREFIXES = ("/sessions", "/tags")
@@ -149,6 +153,15 @@ class BedrockSurface:
         )
         self.context = Context(runtime, home, settings.bedrock_default_page_size)
 
+    def context_for(self, scope: Scope) -> Context:
+        """The handler context for the caller's account (set in the scope by `SigV4Guard`)."""
+        account = scope.get(ACCOUNT_ID)
+        home = self.context.home
+        if not account or account == home.account_id:
+            return self.context
+        caller = Home(home.partition, home.region, str(account))
+        return Context(self.context.runtime, caller, self.context.default_page_size)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not owns(raw_path(scope)):
             await self.app(scope, receive, send)
@@ -165,7 +178,8 @@ class BedrockSurface:
             if body is None:
                 return
             query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"), True)
-            reply = await handler(self.context, Request(method, labels, query, body))
+            request = Request(method, labels, query, body)
+            reply = await handler(self.context_for(scope), request)
         except Exception as exc:  # every failure becomes an AWS error response
             status, code, payload = errors.render(exc)
             await respond(send, status, payload, request_id, code)

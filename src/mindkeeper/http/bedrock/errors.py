@@ -63,7 +63,7 @@ class WireError(Exception):
 def code_for(exc: errors.MindkeeperError) -> str:
     """Return the AWS error code for a domain error."""
     for cls in type(exc).__mro__:
-        code = _CODES.get(cls)  # type: ignore[call-overload]
+        code = _CODES.get(cls)
         if code is not None:
             return code
     return INTERNAL

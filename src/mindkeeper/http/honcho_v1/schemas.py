@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import BaseModel as PydanticModel
 
 Metadata = dict[str, Any]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class BaseModel(PydanticModel):
+    """A request body; NUL characters are refused everywhere (PostgreSQL cannot store them)."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> BaseModel:
+        if any(_has_nul(getattr(self, name)) for name in type(self).model_fields):
+            raise ValueError("Text must not contain NUL characters (\\u0000)")
+        return self
 
 
 def _not_reserved(name: str | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,6 +50,8 @@ from mindkeeper.storage.agent_tables import invocations as inv
 from mindkeeper.storage.repositories.base import Repository, translate_integrity
 
 T = TypeVar("T")
+#: A result row of any width.
+AnyRow = Row[Unpack[tuple[Any, ...]]]
 # Bind names start with b_: UPDATE reserves column names for its SET clause.
 _B = bindparam
 _EXPIRED = SessionStatus.EXPIRED.value
@@ -192,7 +194,7 @@ _BY_DIALECT = {
 }
 
 
-def to_session(row: Row[Any]) -> StoredSession:
+def to_session(row: AnyRow) -> StoredSession:
     """Map a session row."""
     return StoredSession(
         key=row.id,
@@ -207,7 +209,7 @@ def to_session(row: Row[Any]) -> StoredSession:
     )
 
 
-def to_summary(row: Row[Any]) -> SessionSummary:
+def to_summary(row: AnyRow) -> SessionSummary:
     """Map a session row to a listing summary."""
     return SessionSummary(
         row.id,
@@ -232,7 +234,7 @@ class SqlAgentRepository(Repository):
         time_col: ColumnElement[datetime],
         id_col: ColumnElement[int],
         request: ListRequest,
-        to_item: Callable[[Row[Any]], T],
+        to_item: Callable[[AnyRow], T],
     ) -> Listing[T]:
         cursor = request.cursor
         params = {**params, "b_limit": request.limit + 1}
@@ -381,7 +383,7 @@ class SqlAgentRepository(Repository):
     ) -> Listing[Invocation]:
         """Return a page of the session's invocations, newest first."""
 
-        def item(row: Row[Any]) -> Invocation:
+        def item(row: AnyRow) -> Invocation:
             return Invocation(
                 row.id, row.public_id, session.key, session.id, row.description, row.created_at
             )
@@ -434,7 +436,7 @@ class SqlAgentRepository(Repository):
         """Return a page of steps, newest step time first, ties newest arrival first."""
         fixed = None if invocation is None else invocation.id
 
-        def item(row: Row[Any]) -> StepSummary:
+        def item(row: AnyRow) -> StepSummary:
             return StepSummary(
                 row.id,
                 row.public_id,
