@@ -102,7 +102,9 @@ def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
         "MINDKEEPER_LOG_LEVEL": "warning",
         "MINDKEEPER_DB_POOL_SIZE": "20",
     }
-    cmd = [sys.executable, "-m", "mindkeeper.cli.main", "serve", "--port", str(port)]
+    script = Path(sys.executable).with_name("mindkeeper")
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "mindkeeper.cli.main"]
+    cmd = [*launcher, "serve", "--port", str(port)]
     proc = subprocess.Popen([*cmd, "--database-url", database_url], env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -75,7 +75,7 @@ def build_models(settings: Settings, meter: UsageMeter) -> ModelRoles:
         if spec not in built:
             built[spec] = build_chat_model(spec, policy, meter)
         roles[role] = built[spec]
-    return ModelRoles(**roles)  # type: ignore[arg-type]
+    return ModelRoles(**roles)
 
 
 def model_cache_dir(settings: Settings) -> Path:

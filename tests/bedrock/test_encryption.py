@@ -146,6 +146,14 @@ async def test_a_removed_key_denies_access_to_the_sealed_data(
             invocationIdentifier=iid,
             invocationStepId=step,
         )
+    with raises_aws("AccessDeniedException", 403):
+        await asyncio.to_thread(
+            keyless.put_invocation_step,
+            sessionIdentifier=sid,
+            invocationIdentifier=iid,
+            invocationStepTime=T0,
+            payload={"contentBlocks": [{"text": "no key, no write"}]},
+        )
     # Listing needs no plaintext and still works.
     listed = await asyncio.to_thread(keyless.list_invocation_steps, sessionIdentifier=sid)
     assert [s["invocationStepId"] for s in listed["invocationStepSummaries"]] == [step]

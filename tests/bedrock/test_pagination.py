@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -196,3 +199,45 @@ def test_tokens_from_another_listing_session_or_filter_are_refused(client: Any) 
     # ... while each token works where it was issued.
     assert client.list_invocation_steps(sessionIdentifier=sid, nextToken=step_token)
     assert client.list_invocations(sessionIdentifier=sid, nextToken=inv_token)
+
+
+def test_walk_while_another_client_writes_concurrently(client: Any, shared: LiveServer) -> None:
+    sid = new_session(client)
+    iid = new_invocation(client, sid)
+    original = [put_text(client, sid, iid, str(i), at=T0 + timedelta(seconds=i)) for i in range(30)]
+    stop = threading.Event()
+    written: list[tuple[float, str]] = []  # (when the write was sent, step id)
+    writer = make_client(shared.url)
+
+    def write() -> None:
+        offsets = itertools.cycle([-5, 3, 7, 15, 15, 29, 40])
+        while not stop.is_set():
+            sent = time.monotonic()
+            step = put_text(writer, sid, iid, "w", at=T0 + timedelta(seconds=next(offsets)))
+            written.append((sent, step))
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        while len(written) < 3:
+            time.sleep(0.01)
+        page = client.list_invocation_steps(sessionIdentifier=sid, maxResults=3)
+        first_page_read = time.monotonic()
+        summaries = page["invocationStepSummaries"]
+        while "nextToken" in page:
+            time.sleep(0.01)
+            page = client.list_invocation_steps(
+                sessionIdentifier=sid, maxResults=3, nextToken=page["nextToken"]
+            )
+            summaries += page["invocationStepSummaries"]
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    seen = [s["invocationStepId"] for s in summaries]
+    later = {step for sent, step in written if sent > first_page_read}
+    assert later  # the writer kept writing during the walk
+    assert not later & set(seen)  # nothing written after page 1 appears in the walk
+    assert [s for s in seen if s in set(original)] == original[::-1]
+    assert len(seen) == len(set(seen))
+    times = [s["invocationStepTime"] for s in summaries]
+    assert times == sorted(times, reverse=True)

@@ -129,3 +129,16 @@ def test_routing_on_raw_segments() -> None:
     assert owns("/sessions") and owns("/tags/x") and not owns("/sessionsx") and not owns("/")
     with pytest.raises(wire_errors.WireError):
         route("GET", segments("/sessions/"))
+
+
+def test_requests_act_for_the_account_in_the_scope() -> None:
+    from mindkeeper.config import Settings
+    from mindkeeper.http.bedrock.dispatch import BedrockSurface
+    from mindkeeper.http.bedrock.sigv4 import ACCOUNT_ID
+
+    settings = Settings(_env_file=None, bedrock_account_id="111111111111")  # type: ignore[call-arg]
+    surface = BedrockSurface(None, None, settings)  # type: ignore[arg-type]
+    assert surface.context_for({}).home.account_id == "111111111111"
+    caller = surface.context_for({ACCOUNT_ID: "222222222222"})
+    assert caller.home.account_id == "222222222222"
+    assert caller.home.session_arn("s") == "arn:aws:bedrock:us-east-1:222222222222:session/s"

@@ -296,7 +296,9 @@ class FakeModelServer:
         ]
         data.reverse()  # the index, not the order, says which text a row belongs to
         tokens = sum(len(t.split()) for t in texts)
-        return JSONResponse({"data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return JSONResponse(
+            {"data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        )
 
     # -- Anthropic ----------------------------------------------------------------------
     async def _anthropic(self, request: Request) -> Response:
@@ -331,7 +333,7 @@ class FakeModelServer:
                     "content_block_start",
                     {"index": 0, "content_block": {"type": "text", "text": ""}},
                 )
-                yield b"event: ping\ndata: {\"type\": \"ping\"}\n\n"
+                yield b'event: ping\ndata: {"type": "ping"}\n\n'
                 for i, piece in enumerate(_chunks(text)):
                     yield event(
                         "content_block_delta",

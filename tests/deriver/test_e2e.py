@@ -103,7 +103,9 @@ def test_messages_become_facts_and_summaries_then_chat_answers(
     call = fake_models.calls_for("fake-dialectic")[-1]
     assert call.stream is True
 
-    representations = [n for n in _labels(honcho, **ids) if n.metamessage_type.endswith("representation")]
+    representations = [
+        n for n in _labels(honcho, **ids) if n.metamessage_type.endswith("representation")
+    ]
     assert len(representations) == 2  # one per chat call, streaming included
     assert all(n.message_id == all_ids[58] for n in representations)  # newest user message
     assert "The user lives in Lisbon." in representations[0].content

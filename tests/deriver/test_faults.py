@@ -157,7 +157,7 @@ def test_dialectic_provider_failure_is_a_clear_503_in_both_modes(
     fake_models: FakeModelServer,
     deriver_settings: Callable[..., dict[str, Any]],
 ) -> None:
-    live, http, paths = _start(server_factory, deriver_settings(model_max_retries=0))
+    _, http, paths = _start(server_factory, deriver_settings(model_max_retries=0))
     fake_models.fail(Fault("status", 500, model="fake-dialectic"))
     fake_models.fail(Fault("status", 401, body='{"error": "bad key"}', model="fake-dialectic"))
     whole = http.post(f"{paths['session']}/chat", json={"queries": "q"})

@@ -81,7 +81,9 @@ async def _counts(rt: AppRuntime, session_id: str | None = None) -> Any:
         return await uow.jobs.counts(session_id, 100)
 
 
-async def test_messages_enqueue_jobs_in_their_transaction(runtime: AppRuntime, clock: Clock) -> None:
+async def test_messages_enqueue_jobs_in_their_transaction(
+    runtime: AppRuntime, clock: Clock
+) -> None:
     w = await _world(runtime)
     s = await _session(runtime, w)
     ids = await _post(runtime, w, s, 3, clock)

@@ -112,9 +112,7 @@ async def test_large_postgres_collections_use_the_hnsw_index(
     try:
         async with runtime.uow(write=False) as uow:
             assert await vectors.prefer_ann(uow.connection, coll.id, DIM)
-            await uow.documents.nearest(
-                coll.workspace_id, coll.peer_id, coll.id, query, None, 10
-            )
+            await uow.documents.nearest(coll.workspace_id, coll.peer_id, coll.id, query, None, 10)
     finally:
         event.remove(sync_engine, "before_cursor_execute", capture)
     (statement, params), *_ = captured

@@ -97,21 +97,34 @@ def test_binding_beyond_loopback_needs_auth_or_insecure(tmp_path: Path) -> None:
     refused = _run(env, "serve", "--host", "0.0.0.0")
     assert refused.returncode == 2
     assert "refusing to listen on 0.0.0.0 with authentication off" in refused.stderr
-    refused_env = _run({**env, "MINDKEEPER_HOST": "0.0.0.0"}, "serve")
-    assert refused_env.returncode == 2
-    no_secret = _run({**env, "MINDKEEPER_AUTH_ENABLED": "true"}, "serve", "--host", "0.0.0.0")
-    assert no_secret.returncode == 2
-    assert "no JWT secret" in no_secret.stderr
-    weak = _run(
-        {**env, "MINDKEEPER_AUTH_ENABLED": "true", "MINDKEEPER_AUTH_JWT_SECRET": "short"},
-        "serve",
-        "--host",
-        "0.0.0.0",
-    )
-    assert weak.returncode == 2 and "at least 32 characters" in weak.stderr
-
     with _serving(env, "--host", "0.0.0.0", "--insecure") as url:
         assert httpx.post(url + "/v1/apps/list", json={}).status_code == 200
+
+
+def test_exposure_rule_variants(tmp_path: Path) -> None:
+    """The same rule in-process: settings from the environment, hosts, missing or weak secrets."""
+    from mindkeeper.cli.serve import check_exposure, is_loopback
+    from mindkeeper.config import Settings
+
+    def settings(**values: object) -> Settings:
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com"))
+    assert check_exposure(settings(), insecure=False) is None
+    assert "refusing" in str(check_exposure(settings(host="0.0.0.0"), insecure=False))
+    assert check_exposure(settings(host="0.0.0.0"), insecure=True) is None
+    on = {"auth_enabled": True, "host": "0.0.0.0"}
+    assert "no JWT secret" in str(check_exposure(settings(**on), insecure=False))
+    weak = settings(**on, auth_jwt_secret="short")
+    assert "at least 32 characters" in str(check_exposure(weak, insecure=False))
+    secret_file = tmp_path / "jwt.secret"
+    secret_file.write_text(JWT_SECRET + "\n")
+    assert check_exposure(settings(**on, auth_jwt_secret_file=secret_file), insecure=False) is None
+    missing = settings(**on, auth_jwt_secret_file=tmp_path / "absent")
+    assert "cannot read" in str(check_exposure(missing, insecure=False))
+    bad_key = settings(**on, auth_jwt_secret=JWT_SECRET, auth_credentials_key="not base64 of 32")
+    assert "credentials key" in str(check_exposure(bad_key, insecure=False))
 
 
 def test_auth_on_end_to_end_with_keys_and_credentials(tmp_path: Path) -> None:
@@ -124,7 +137,6 @@ def test_auth_on_end_to_end_with_keys_and_credentials(tmp_path: Path) -> None:
     assert _run(env, "keys", "generate-secret", "--file", str(secret_file)).returncode == 0
     assert _run(env, "credentials", "generate-key", "--file", str(key_file)).returncode == 0
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
-    assert _run(env, "keys", "generate-secret", "--file", str(secret_file)).returncode == 2
     env.update(
         MINDKEEPER_AUTH_ENABLED="true",
         MINDKEEPER_AUTH_JWT_SECRET_FILE=str(secret_file),

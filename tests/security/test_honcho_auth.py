@@ -242,8 +242,26 @@ def test_upstream_leaks_are_closed(admin_http: httpx.Client) -> None:
         response = admin_http.request(method, path, params=params, json=body, headers=headers)
         assert response.status_code == 401, (method, path, params, response.text)
         assert response.json() == {"detail": "JWT not permissioned for this resource"}
+    # Repeated parameters and keys: the check reads the value the handler will use (the last).
+    session_key_s = _mint(admin_http, session_id=world["session"])
+    sibling = admin_http.post(f"{base}/sessions", json={}).json()["id"]
+    repeated = admin_http.get(
+        f"{base}/sessions?session_id={world['session']}&session_id={sibling}",
+        headers=bearer(session_key_s),
+    )
+    assert repeated.status_code == 401
+    duplicated = admin_http.post(
+        f"{base}/metamessages",
+        content=(
+            f'{{"session_id": "{world["session"]}", "label": "l", "content": "c", '
+            f'"session_id": "{sibling}"}}'
+        ).encode(),
+        headers={**bearer(session_key_s), "content-type": "application/json"},
+    )
+    assert duplicated.status_code == 401
     listed = admin_http.post(f"{users}/list", json={}).json()
     assert len(listed["items"]) == 1  # nothing was created by the refused calls
+    assert admin_http.post(f"{base}/metamessages/list", json={}).json()["total"] == 0
 
 
 def test_metamessage_bodies_are_checked(admin_http: httpx.Client) -> None:

@@ -43,7 +43,7 @@ class Keyring(Protocol):
         ...
 
     def seal(self, key_ref: str, plaintext: bytes, context: bytes) -> bytes:
-        """Encrypt and authenticate; Invalid when the key is unknown."""
+        """Encrypt and authenticate; Forbidden when the key is unknown."""
         ...
 
     def open(self, key_ref: str, sealed: bytes, context: bytes) -> bytes:

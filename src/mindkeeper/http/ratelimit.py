@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _MAX_CALLERS = 100_000
@@ -65,7 +65,7 @@ def retry_after(wait: float) -> str:
     return str(max(1, math.ceil(wait)))
 
 
-def client_address(scope: dict[str, Any]) -> str:
+def client_address(scope: Mapping[str, Any]) -> str:
     """The peer address of the connection (no proxy headers are trusted)."""
     client = scope.get("client")
     return f"ip:{client[0]}" if client else "ip:unknown"

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mindkeeper.core.agent_ports import SealBroken
-from mindkeeper.errors import Forbidden, Invalid
+from mindkeeper.errors import Forbidden
 
 SEAL_VERSION = b"\x01"
 NONCE_BYTES = 12
@@ -45,10 +45,10 @@ class LocalKeyring:
         return key_ref in self._ciphers
 
     def seal(self, key_ref: str, plaintext: bytes, context: bytes) -> bytes:
-        """Encrypt with a fresh random nonce; Invalid when the key is unknown."""
+        """Encrypt with a fresh random nonce; Forbidden when the key is unknown."""
         cipher = self._ciphers.get(key_ref)
         if cipher is None:
-            raise Invalid(f"The encryption key {key_ref} is not in this server's keyring")
+            raise _unavailable(key_ref)
         nonce = os.urandom(NONCE_BYTES)
         return SEAL_VERSION + nonce + cipher.encrypt(nonce, plaintext, context)
 
@@ -56,9 +56,7 @@ class LocalKeyring:
         """Decrypt; Forbidden when the key is gone, SealBroken when authentication fails."""
         cipher = self._ciphers.get(key_ref)
         if cipher is None:
-            raise Forbidden(
-                f"The encryption key {key_ref} of this resource is not available to the server"
-            )
+            raise _unavailable(key_ref)
         if len(sealed) < 1 + NONCE_BYTES + TAG_BYTES or sealed[:1] != SEAL_VERSION:
             raise SealBroken("sealed value is malformed")
         nonce, body = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
@@ -66,6 +64,12 @@ class LocalKeyring:
             return cipher.decrypt(nonce, body, context)
         except InvalidTag as exc:
             raise SealBroken("sealed value failed authentication") from exc
+
+
+def _unavailable(key_ref: str) -> Forbidden:
+    return Forbidden(
+        f"The encryption key {key_ref} of this resource is not available to the server"
+    )
 
 
 def parse_keys(entries: Mapping[str, object], source: str) -> dict[str, bytes]:

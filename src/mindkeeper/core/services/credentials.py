@@ -8,6 +8,7 @@ key (SigV4 needs the secret itself to recompute a signature, so it cannot be has
 from __future__ import annotations
 
 import base64
+import builtins
 import logging
 import os
 import re
@@ -70,7 +71,7 @@ async def create(uow: UnitOfWork, box: SecretBox | None, account_id: str) -> New
     return NewAccessKey(key_id, secret, account_id)
 
 
-async def list(uow: UnitOfWork) -> list[AccessKey]:
+async def list(uow: UnitOfWork) -> builtins.list[AccessKey]:
     """Return every access key (secrets stay sealed), oldest first."""
     async with uow:
         return await uow.auth.list_access_keys()

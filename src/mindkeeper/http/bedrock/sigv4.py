@@ -25,12 +25,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import orjson
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.auth import (  # type: ignore[import-untyped]
+    SIGNED_HEADERS_BLACKLIST,
+    SigV4Auth,
+)
+from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
@@ -44,6 +48,7 @@ SERVICE = "bedrock"
 ALGORITHM = "AWS4-HMAC-SHA256"
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 PREFIXES = ("/sessions", "/tags")
+_SIGNING_KEYS_MAX = 1024
 
 MISSING_TOKEN = "MissingAuthenticationTokenException"
 INCOMPLETE = "IncompleteSignatureException"
@@ -122,6 +127,24 @@ def parse_authorization(value: str) -> tuple[list[str], list[str], str]:
     return credential, signed, params["Signature"]
 
 
+def parse_amz_date(value: str) -> datetime:
+    """Parse `YYYYMMDDTHHMMSSZ`; Refused when it is not that."""
+    if len(value) != 16 or value[8] != "T" or value[15] != "Z":
+        raise Refused(INCOMPLETE, "Date must be in ISO-8601 'basic format'.")
+    try:
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        raise Refused(INCOMPLETE, "Date must be in ISO-8601 'basic format'.") from None
+
+
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(AMZ_DATE)
 
@@ -140,6 +163,7 @@ class SigV4Guard:
         self.region = settings.bedrock_region
         self.skew = timedelta(seconds=settings.auth_clock_skew_seconds)
         self.resolver = CredentialResolver(runtime.security.box, settings.auth_cache_seconds)
+        self._signing_keys: dict[tuple[str, str], bytes] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not owns(scope):
@@ -187,10 +211,7 @@ class SigV4Guard:
             )
         if "host" not in signed or "x-amz-date" not in signed:
             raise Refused(INCOMPLETE, "'Host' and 'X-Amz-Date' must be signed headers.")
-        try:
-            sent_at = datetime.strptime(amz_date, AMZ_DATE).replace(tzinfo=UTC)
-        except ValueError:
-            raise Refused(INCOMPLETE, "Date must be in ISO-8601 'basic format'.") from None
+        sent_at = parse_amz_date(amz_date)
         self._check_scope(day, region, service, terminator, amz_date)
         self._check_time(sent_at, amz_date)
         if "x-amz-security-token" in headers:
@@ -262,16 +283,74 @@ class SigV4Guard:
         """Recompute the signature with botocore over the request as received."""
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
         url = f"http://{headers['host']}{raw_path(scope)}" + (f"?{query}" if query else "")
-        request = AWSRequest(
-            method=str(scope["method"]).upper(),
-            url=url,
-            data=body,
-            headers={name: headers[name] for name in signed},
-        )
+        selected = {name: headers[name] for name in signed}
+        request = AWSRequest(method=str(scope["method"]).upper(), url=url, headers=selected)
         request.context["timestamp"] = amz_date
-        signer = SigV4Auth(Credentials("", secret), SERVICE, self.region)
+        day = amz_date[:8]
+        cached = self._signing_keys.get((secret, day))
+        signer = ReceivedRequestSigner(secret, self.region, selected, body, cached)
         canonical = signer.canonical_request(request)
-        return str(signer.signature(signer.string_to_sign(request, canonical), request))
+        signature = str(signer.signature(signer.string_to_sign(request, canonical), request))
+        if cached is None:
+            if len(self._signing_keys) >= _SIGNING_KEYS_MAX:
+                self._signing_keys.clear()
+            self._signing_keys[(secret, day)] = signer.signing_key
+        return signature
+
+
+class _Headers(dict[str, str]):
+    """The signed headers in the shape botocore's canonicaliser reads (`get_all`)."""
+
+    def get_all(self, name: str) -> list[str]:
+        """The (already comma-joined) value of a header, as a list."""
+        return [self[name]]
+
+
+class ReceivedRequestSigner(SigV4Auth):  # type: ignore[misc]
+    """botocore's SigV4 signer, fed a request exactly as it was received.
+
+    Its canonical request (path, query, headers, payload hash) and string to sign are
+    botocore's; three inputs are supplied directly instead of being re-derived: the headers are
+    the ones the client listed as signed (botocore's exclusions still apply), the payload hash
+    is the SHA-256 of the received body, and the signing key of the day can come from a cache
+    (it depends only on the secret, the date, the region and the service).
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        region: str,
+        signed: dict[str, str],
+        body: bytes,
+        signing_key: bytes | None = None,
+    ) -> None:
+        super().__init__(Credentials("", secret), SERVICE, region)
+        self._signed = _Headers(
+            {k: v for k, v in signed.items() if k not in SIGNED_HEADERS_BLACKLIST}
+        )
+        self._body_hash = hashlib.sha256(body).hexdigest()
+        self.signing_key = signing_key
+
+    def headers_to_sign(self, request: Any) -> _Headers:
+        """The headers the client signed."""
+        return self._signed
+
+    def payload(self, request: Any) -> str:
+        """The hash of the received body."""
+        return self._body_hash
+
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        """HMAC of the string to sign under the (cached) signing key of the day."""
+        if self.signing_key is None:
+            key = self.credentials.secret_key
+            day = request.context["timestamp"][0:8]
+            k_date = self._sign(f"AWS4{key}".encode(), day)
+            k_region = self._sign(k_date, self._region_name)
+            k_service = self._sign(k_region, self._service_name)
+            self.signing_key = self._sign(k_service, "aws4_request")
+        return hmac.new(
+            self.signing_key, string_to_sign.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
 
 
 async def _read_body(receive: Receive) -> bytes | None:

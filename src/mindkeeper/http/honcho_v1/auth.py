@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
-import orjson
 from fastapi import Depends, Request
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
@@ -138,10 +137,12 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    """The parsed JSON body when it is an object (already read by FastAPI), else {}."""
+    """The body as the handler will see it (same parser, same cached object), else {}."""
+    if not await request.body():
+        return {}
     try:
-        data = orjson.loads(await request.body() or b"{}")
-    except orjson.JSONDecodeError:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -234,7 +235,9 @@ class HonchoGuard:
         """The single GETs: the id from the query, else from the key (written into the query)."""
         name = _QUERY_ID[level]
         pairs = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True)
-        given = next((v for k, v in pairs if k == name and v), None)
+        # The handler reads the last value of a repeated parameter: check that one.
+        values = [v for k, v in pairs if k == name]
+        given = values[-1] if values and values[-1] else None
         if given is None:
             claim = {
                 WORKSPACE: key.workspace_id,

@@ -87,10 +87,10 @@ class OpenAICompatEmbedder:
             )
         self.dim = int(matrix.shape[1])
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.maximum(norms, 1e-12)
+        unit: NDArray[np.float32] = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
         usage = data.get("usage") or {}
         self.http.meter.record(self.model_id, int(usage.get("prompt_tokens") or 0), 0)
-        return matrix.astype(np.float32)
+        return unit
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

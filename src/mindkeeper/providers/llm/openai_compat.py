@@ -69,7 +69,9 @@ class OpenAICompatChatModel:
             message = data["choices"][0]["message"]
         except (KeyError, IndexError, TypeError) as exc:
             raise self._malformed("the response has no choices[0].message") from exc
-        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(message, dict):
+            raise self._malformed("choices[0].message is not an object")
+        content = message.get("content")
         if content is not None and not isinstance(content, str):
             raise self._malformed("choices[0].message.content is not text")
         usage = data.get("usage") or {}

@@ -70,7 +70,7 @@ def cosine_distance(
     """`column <=> vector`, in the form the HNSW index of `dim` serves when `approximate`."""
     if approximate:
         query = cast(bindparam("query_vector", vector, type_=Embedding()), VECTOR(dim))
-        return cast(column, VECTOR(dim)).op("<=>", return_type=Float())(query)  # type: ignore[no-any-return]
+        return cast(column, VECTOR(dim)).op("<=>", return_type=Float())(query)
     query_param = bindparam("query_vector", vector, type_=Embedding())
     return column.op("<=>", return_type=Float())(query_param)  # type: ignore[no-any-return]
 

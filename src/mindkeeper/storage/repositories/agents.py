@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -51,7 +51,7 @@ from mindkeeper.storage.repositories.base import Repository, translate_integrity
 
 T = TypeVar("T")
 #: A result row of any width.
-AnyRow = Row[Unpack[tuple[Any, ...]]]
+AnyRow = Row[*tuple[Any, ...]]
 # Bind names start with b_: UPDATE reserves column names for its SET clause.
 _B = bindparam
 _EXPIRED = SessionStatus.EXPIRED.value
