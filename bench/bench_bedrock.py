@@ -5,7 +5,8 @@ Starts `mindkeeper serve` on a free port over a fresh SQLite file (and PostgreSQ
 with 1,000 steps and one with 100,000 (direct SQL inserts), then measures requests/s and
 p50/p99 latency of: CreateSession, PutInvocationStep, GetInvocationStep and ListInvocationSteps
 (maxResults 1 and 50) at concurrency 1 and 16. Requests are signed before the clock starts so
-the load generator stays light. Prints one table per backend.
+the load generator stays light; the 1,000- and 100,000-step variants of a read run interleaved
+in rounds, so that both see the same background load. Prints one table per backend.
 
     .venv/bin/python bench/bench_bedrock.py            # SQLite
     .venv/bin/python bench/bench_bedrock.py --pg       # SQLite and embedded PostgreSQL
@@ -225,51 +226,61 @@ async def bench_backend(label: str, database_url: str, args: argparse.Namespace)
             url = f"{base}/sessions/{put_sid}/invocations/"
             put_iid = (await http_json(http, sign("PUT", url, {})))["invocationId"]
 
-            def scenarios(n: int) -> list[tuple[str, list[Call]]]:
+            def groups(n: int) -> list[list[tuple[str, list[Call]]]]:
+                """Scenarios to measure; those of one group run interleaved, round by round."""
                 out = [
-                    ("CreateSession", [sign("PUT", f"{base}/sessions/", {}) for _ in range(n)]),
-                    (
-                        "PutInvocationStep",
-                        [
-                            sign(
-                                "PUT",
-                                f"{base}/sessions/{put_sid}/invocationSteps/",
-                                step_body(put_iid),
-                            )
-                            for _ in range(n)
-                        ],
-                    ),
+                    [("CreateSession", [sign("PUT", f"{base}/sessions/", {}) for _ in range(n)])],
+                    [
+                        (
+                            "PutInvocationStep",
+                            [
+                                sign(
+                                    "PUT",
+                                    f"{base}/sessions/{put_sid}/invocationSteps/",
+                                    step_body(put_iid),
+                                )
+                                for _ in range(n)
+                            ],
+                        )
+                    ],
                 ]
+                gets: list[tuple[str, list[Call]]] = []
+                lists: dict[int, list[tuple[str, list[Call]]]] = {1: [], 50: []}
                 for size, (sid, iid, ids) in sessions.items():
                     steps = f"{base}/sessions/{sid}/invocationSteps/"
                     body = {"invocationIdentifier": iid}
-                    out.append(
-                        (
-                            f"GetInvocationStep @{size:,}",
-                            [sign("POST", steps + random.choice(ids), body) for _ in range(n)],
-                        )
-                    )
-                    for page in (1, 50):
-                        out.append(
-                            (
-                                f"ListInvocationSteps max={page} @{size:,}",
-                                [sign("POST", f"{steps}?maxResults={page}", {}) for _ in range(n)],
-                            )
-                        )
-                return out
+                    calls = [sign("POST", steps + random.choice(ids), body) for _ in range(n)]
+                    gets.append((f"GetInvocationStep @{size:,}", calls))
+                    for page, group in lists.items():
+                        url = f"{steps}?maxResults={page}"
+                        calls = [sign("POST", url, {}) for _ in range(n)]
+                        group.append((f"ListInvocationSteps max={page} @{size:,}", calls))
+                return [*out, gets, *lists.values()]
 
             for concurrency in args.concurrency:
                 n = args.requests * (4 if concurrency > 1 else 1)
-                for name, calls in scenarios(n):
-                    await run(http, calls[: max(20, n // 20)], concurrency)  # warm-up
-                    result = await run(http, calls, concurrency)
-                    result.name = name
-                    results.append(result)
-                    print(
-                        f"[{label}] {name:<34} c={concurrency:<3} {result.rps:8.0f} req/s  "
-                        f"p50 {result.percentile(50):6.2f} ms  p99 {result.percentile(99):6.2f} ms"
-                        + (f"  errors {result.errors}" if result.errors else "")
-                    )
+                for group in groups(n):
+                    for _, calls in group:
+                        await run(http, calls[: max(20, n // 20)], concurrency)  # warm-up
+                    # Interleave the sizes in rounds so that both see the same background load.
+                    merged = {name: Result(name, concurrency, 0, 0.0, [], 0) for name, _ in group}
+                    chunk = -(-n // args.rounds)
+                    for start in range(0, n, chunk):
+                        for name, calls in group:
+                            part = await run(http, calls[start : start + chunk], concurrency)
+                            total = merged[name]
+                            total.requests += part.requests
+                            total.seconds += part.seconds
+                            total.latencies += part.latencies
+                            total.errors += part.errors
+                    for result in merged.values():
+                        results.append(result)
+                        print(
+                            f"[{label}] {result.name:<34} c={concurrency:<3} "
+                            f"{result.rps:8.0f} req/s  p50 {result.percentile(50):6.2f} ms  "
+                            f"p99 {result.percentile(99):6.2f} ms"
+                            + (f"  errors {result.errors}" if result.errors else "")
+                        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -318,6 +329,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per scenario at c=1")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per group")
     args = parser.parse_args()
 
     reports: list[str] = []

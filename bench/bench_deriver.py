@@ -362,7 +362,11 @@ def _pct(times: list[float], q: float) -> float:
 
 
 async def bench_search(
-    admin_url: str, sizes: list[int], embedder: Any, n_queries: int
+    admin_url: str,
+    sizes: list[int],
+    embedder: Any,
+    n_queries: int,
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
 ) -> list[tuple[str, int, float, float, str]]:
     cache = Path(tempfile.gettempdir()) / "mk-bench-corpus"
     cache.mkdir(exist_ok=True)
@@ -371,7 +375,7 @@ async def bench_search(
     rows: list[tuple[str, int, float, float, str]] = []
     for size in sizes:
         matrix = full[:size]
-        for backend in ("sqlite", "postgresql"):
+        for backend in backends:
             if backend == "sqlite":
                 workdir = Path(tempfile.mkdtemp(prefix="mk-bench-search-"))
                 url = f"sqlite+aiosqlite:///{workdir / 'search.db'}"
@@ -421,6 +425,7 @@ async def main() -> None:
     parser.add_argument("--only", default="jobs,embed,search")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--backends", default="sqlite,postgresql", help="for the search part")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -439,9 +444,9 @@ async def main() -> None:
                 await bench_embedders(fake)
             if "search" in parts:
                 print("document query, top 10, one collection:")
-                await bench_search(
-                    admin, [int(s) for s in args.sizes.split(",")], embedder, args.queries
-                )
+                sizes = [int(s) for s in args.sizes.split(",")]
+                backends = tuple(args.backends.split(","))
+                await bench_search(admin, sizes, embedder, args.queries, backends)
     finally:
         fake.stop()
 

@@ -1,4 +1,9 @@
-"""Vector search on PostgreSQL: exact scans for small collections, HNSW for large ones.
+"""Vector search per database: a numpy scan on SQLite; on PostgreSQL, exact for small
+collections and HNSW for large ones.
+
+SQLite (`sqlite_nearest_keys`): the candidates' ids and raw float32 bytes are read in id order
+(nothing else: no row objects, no JSON), joined into one matrix and ranked with a stable sort,
+so ties keep id order, as on PostgreSQL where `ORDER BY distance, id` breaks them.
 
 `documents.embedding` has no fixed dimension, so each HNSW index (migration 0003) covers one
 dimension through the expression `embedding::vector(N)` and the predicate `embedding_dim = N`.
@@ -21,7 +26,17 @@ from typing import Any
 
 import numpy as np
 from pgvector.sqlalchemy import VECTOR
-from sqlalchemy import ColumnElement, Float, bindparam, cast, literal_column, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    LargeBinary,
+    Select,
+    bindparam,
+    cast,
+    literal_column,
+    text,
+    type_coerce,
+)
 
 from mindkeeper.storage.types import Embedding
 
@@ -78,3 +93,36 @@ def cosine_distance(
 def dimension_predicate(column: Any, dim: int) -> ColumnElement[bool]:
     """`embedding_dim = N` with N inline, so that even a generic plan can use the partial index."""
     return column == literal_column(str(int(dim)))  # type: ignore[no-any-return]
+
+
+async def sqlite_nearest_keys(
+    conn: Any,
+    scoped: Select[Any],
+    table: Any,
+    query: np.ndarray,
+    top_k: int,
+    max_distance: float | None,
+) -> list[int]:
+    """Rank the rows of `scoped` by cosine distance to `query`; return the best keys in order."""
+    stmt = (
+        scoped.with_only_columns(table.c.id, type_coerce(table.c.embedding, LargeBinary))
+        .where(table.c.embedding.is_not(None))
+        .order_by(table.c.id)
+    )
+    result = await conn.execute(stmt)
+    # Plain DBAPI tuples: building 100k SQLAlchemy rows would cost as much as the read itself.
+    cursor = getattr(result, "cursor", None)
+    rows = cursor.fetchall() if cursor is not None else result.all()
+    result.close()
+    if not rows or top_k <= 0:
+        return []
+    vector = np.asarray(query, dtype=np.float32)
+    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4")
+    matrix = matrix.reshape(len(rows), vector.shape[0])
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector))
+    distances = 1.0 - (matrix @ vector) / (norms + 1e-12)
+    order = np.argsort(distances, kind="stable")
+    if max_distance is not None:
+        order = order[distances[order] < max_distance]
+    return [int(k) for k in keys[order[:top_k]]]

@@ -10,7 +10,6 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import delete, insert, select, update
 
 from mindkeeper.core.entities import Collection, Document, JSONObject
@@ -179,14 +178,12 @@ class SqlDocumentRepository(Repository):
                 stmt = stmt.where(distance < max_distance)
             rows = await self.conn.execute(stmt.order_by(distance, t.c.id).limit(top_k))
             return [to_document(r) for r in rows]
-        rows = list(await self.conn.execute(base.add_columns(t.c.embedding).order_by(t.c.id)))
-        if not rows:
-            return []
-        matrix = np.vstack([r.embedding for r in rows])
-        distances = 1.0 - (matrix @ query.vector.astype(np.float32)) / (
-            np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query.vector)) + 1e-12
+        keys = await vectors.sqlite_nearest_keys(
+            self.conn, base, t, query.vector, top_k, max_distance
         )
-        order = np.argsort(distances, kind="stable")
-        if max_distance is not None:
-            order = order[distances[order] < max_distance]
-        return [to_document(rows[i]) for i in order[:top_k]]
+        if not keys:
+            return []
+        found = {
+            r.id: r for r in await self.conn.execute(select(*_COLUMNS).where(t.c.id.in_(keys)))
+        }
+        return [to_document(found[k]) for k in keys]

@@ -12,25 +12,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Row
 
-from mindkeeper.core.entities import Message, Note, Session
+from mindkeeper.core.entities import Message, Session
 from mindkeeper.core.job_ports import (
     DERIVE,
     Job,
     JobStatus,
     QueueCounts,
     SessionBacklog,
-    StaleDocument,
 )
 from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
 from mindkeeper.storage.job_tables import ERROR_MAX, jobs
-from mindkeeper.storage.repositories.base import Repository
-from mindkeeper.storage.repositories.messages import to_message
-from mindkeeper.storage.repositories.notes import to_note
-from mindkeeper.storage.tables import documents, messages, notes
+from mindkeeper.storage.repositories.background_reads import SqlBackgroundReads
 
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
 _J = jobs.alias("j")
@@ -83,8 +78,8 @@ def _mine(key: int, token: str) -> Any:
     )
 
 
-class SqlJobRepository(Repository):
-    """SQL job queue."""
+class SqlJobRepository(SqlBackgroundReads):
+    """SQL job queue (and, inherited, the reads of the deriver and the reindex)."""
 
     async def enqueue(self, session: Session, messages: Sequence[Message], now: datetime) -> int:
         """Insert one derivation job per message, in order (one statement)."""
@@ -356,89 +351,6 @@ class SqlJobRepository(Repository):
         stmt = peer_lock(self.dialect, peer_id)
         if stmt is not None:
             await self.conn.execute(stmt)
-
-    async def latest_note(self, session_id: str, label: str) -> tuple[Note, int] | None:
-        """The session's newest note with that label and its anchor message's key."""
-        stmt = (
-            select(notes, func.coalesce(messages.c.id, 0).label("anchor_key"))
-            .select_from(notes.outerjoin(messages, messages.c.public_id == notes.c.message_id))
-            .where(notes.c.session_id == session_id, notes.c.label == label)
-            .order_by(notes.c.id.desc())
-            .limit(1)
-        )
-        row = (await self.conn.execute(stmt)).first()
-        return None if row is None else (to_note(row), int(row.anchor_key))
-
-    async def count_messages(self, session_id: str, after_key: int, up_to_key: int) -> int:
-        """Count messages in (after_key, up_to_key]."""
-        stmt = select(func.count()).where(
-            messages.c.session_id == session_id,
-            messages.c.id > after_key,
-            messages.c.id <= up_to_key,
-        )
-        return int((await self.conn.execute(stmt)).scalar_one())
-
-    async def messages_window(
-        self, session_id: str, after_key: int, up_to_key: int, limit: int
-    ) -> list[Message]:
-        """The last `limit` messages in (after_key, up_to_key], oldest first."""
-        stmt = (
-            select(messages)
-            .where(
-                messages.c.session_id == session_id,
-                messages.c.id > after_key,
-                messages.c.id <= up_to_key,
-            )
-            .order_by(messages.c.id.desc())
-            .limit(limit)
-        )
-        rows = list(await self.conn.execute(stmt))
-        return [to_message(r) for r in reversed(rows)]
-
-    async def newest_user_message(self, session_id: str) -> Message | None:
-        """The session's newest message written by the peer."""
-        stmt = (
-            select(messages)
-            .where(messages.c.session_id == session_id, messages.c.is_user.is_(True))
-            .order_by(messages.c.id.desc())
-            .limit(1)
-        )
-        return await self.first(stmt, to_message)
-
-    def _stale(self, model_id: str) -> Any:
-        return or_(documents.c.embedding_model.is_(None), documents.c.embedding_model != model_id)
-
-    async def count_stale_documents(self, model_id: str) -> int:
-        """Count documents not embedded by `model_id`."""
-        stmt = select(func.count()).select_from(documents).where(self._stale(model_id))
-        return int((await self.conn.execute(stmt)).scalar_one())
-
-    async def stale_documents(
-        self, model_id: str, after_key: int, limit: int
-    ) -> list[StaleDocument]:
-        """The next documents (by key) not embedded by `model_id`."""
-        stmt = (
-            select(documents.c.id, documents.c.content)
-            .where(self._stale(model_id), documents.c.id > after_key)
-            .order_by(documents.c.id)
-            .limit(limit)
-        )
-        return [StaleDocument(int(r.id), r.content) for r in await self.conn.execute(stmt)]
-
-    async def set_embedding(
-        self, key: int, vector: np.ndarray, model_id: str, expected_content: str
-    ) -> bool:
-        """Store a new vector unless the document's content changed meanwhile."""
-        result = await self.conn.execute(
-            update(documents)
-            .where(documents.c.id == key, documents.c.content == expected_content)
-            .values(
-                embedding=np.asarray(vector, dtype=np.float32),
-                embedding_model=model_id,
-                embedding_dim=int(vector.shape[0]),
-            )
-        )
-        return bool(result.rowcount)
 
 
 def _aware(value: datetime | None) -> datetime | None:
