@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -42,13 +43,18 @@ from mindkeeper.core.services.credentials import CredentialResolver
 from mindkeeper.http.limits import ASGIApp, Message, Receive, Scope, Send
 from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
 
+_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]+)"
+)
 #: The scope key carrying the authenticated account id to the dispatcher.
 ACCOUNT_ID = "mindkeeper.bedrock.account_id"
 SERVICE = "bedrock"
 ALGORITHM = "AWS4-HMAC-SHA256"
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 PREFIXES = ("/sessions", "/tags")
-_SIGNING_KEYS_MAX = 1024
+_SIGNERS_MAX = 1024
+#: Request-context key of what the signer takes from the received request.
+RECEIVED = "mindkeeper.received"
 
 MISSING_TOKEN = "MissingAuthenticationTokenException"
 INCOMPLETE = "IncompleteSignatureException"
@@ -105,6 +111,11 @@ def parse_authorization(value: str) -> tuple[list[str], list[str], str]:
     Returns (credential scope parts: key id, date, region, service, terminator; signed header
     names; signature).
     """
+    fast = _AUTHORIZATION.fullmatch(value)
+    if fast is not None:
+        credential = fast.group(1).rsplit("/", 4)
+        if len(credential) == 5 and credential[0]:
+            return credential, fast.group(2).lower().split(";"), fast.group(3)
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise Refused(INCOMPLETE, f"Unsupported AWS 'algorithm': '{algorithm}'")
@@ -163,7 +174,7 @@ class SigV4Guard:
         self.region = settings.bedrock_region
         self.skew = timedelta(seconds=settings.auth_clock_skew_seconds)
         self.resolver = CredentialResolver(runtime.security.box, settings.auth_cache_seconds)
-        self._signing_keys: dict[tuple[str, str], bytes] = {}
+        self._signers: dict[tuple[str, str], ReceivedRequestSigner] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not owns(scope):
@@ -284,18 +295,24 @@ class SigV4Guard:
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
         url = f"http://{headers['host']}{raw_path(scope)}" + (f"?{query}" if query else "")
         selected = {name: headers[name] for name in signed}
-        request = AWSRequest(method=str(scope["method"]).upper(), url=url, headers=selected)
+        # The signer takes the signed headers from the context; the request itself only needs
+        # the one header botocore's canonicaliser looks up on it (a declared payload hash).
+        declared = selected.get("x-amz-content-sha256")
+        extra = {"X-Amz-Content-SHA256": declared} if declared is not None else None
+        request = AWSRequest(method=str(scope["method"]).upper(), url=url, headers=extra)
         request.context["timestamp"] = amz_date
-        day = amz_date[:8]
-        cached = self._signing_keys.get((secret, day))
-        signer = ReceivedRequestSigner(secret, self.region, selected, body, cached)
+        request.context[RECEIVED] = (
+            _Headers({k: v for k, v in selected.items() if k not in SIGNED_HEADERS_BLACKLIST}),
+            hashlib.sha256(body).hexdigest(),
+        )
+        signer = self._signers.get((secret, amz_date[:8]))
+        if signer is None:
+            if len(self._signers) >= _SIGNERS_MAX:
+                self._signers.clear()
+            signer = ReceivedRequestSigner(secret, self.region)
+            self._signers[(secret, amz_date[:8])] = signer
         canonical = signer.canonical_request(request)
-        signature = str(signer.signature(signer.string_to_sign(request, canonical), request))
-        if cached is None:
-            if len(self._signing_keys) >= _SIGNING_KEYS_MAX:
-                self._signing_keys.clear()
-            self._signing_keys[(secret, day)] = signer.signing_key
-        return signature
+        return str(signer.signature(signer.string_to_sign(request, canonical), request))
 
 
 class _Headers(dict[str, str]):
@@ -310,37 +327,27 @@ class ReceivedRequestSigner(SigV4Auth):  # type: ignore[misc]
     """botocore's SigV4 signer, fed a request exactly as it was received.
 
     Its canonical request (path, query, headers, payload hash) and string to sign are
-    botocore's; three inputs are supplied directly instead of being re-derived: the headers are
-    the ones the client listed as signed (botocore's exclusions still apply), the payload hash
-    is the SHA-256 of the received body, and the signing key of the day can come from a cache
-    (it depends only on the secret, the date, the region and the service).
+    botocore's; two inputs are supplied directly instead of being re-derived, through the
+    request's context (`RECEIVED`): the headers the client listed as signed (botocore's
+    exclusions still apply) and the SHA-256 of the received body. One signer serves one
+    secret for one day, so its signing key (which depends only on the secret, the date, the
+    region and the service) is derived once.
     """
 
-    def __init__(
-        self,
-        secret: str,
-        region: str,
-        signed: dict[str, str],
-        body: bytes,
-        signing_key: bytes | None = None,
-    ) -> None:
+    def __init__(self, secret: str, region: str) -> None:
         super().__init__(Credentials("", secret), SERVICE, region)
-        self._signed = _Headers(
-            {k: v for k, v in signed.items() if k not in SIGNED_HEADERS_BLACKLIST}
-        )
-        self._body_hash = hashlib.sha256(body).hexdigest()
-        self.signing_key = signing_key
+        self.signing_key: bytes | None = None
 
     def headers_to_sign(self, request: Any) -> _Headers:
         """The headers the client signed."""
-        return self._signed
+        return request.context[RECEIVED][0]  # type: ignore[no-any-return]
 
     def payload(self, request: Any) -> str:
         """The hash of the received body."""
-        return self._body_hash
+        return request.context[RECEIVED][1]  # type: ignore[no-any-return]
 
     def signature(self, string_to_sign: str, request: Any) -> str:
-        """HMAC of the string to sign under the (cached) signing key of the day."""
+        """HMAC of the string to sign under the signing key of the day."""
         if self.signing_key is None:
             key = self.credentials.secret_key
             day = request.context["timestamp"][0:8]
