@@ -131,6 +131,48 @@ async def database_url(
         await conn.close()
 
 
+@pytest.fixture(scope="module")
+def _module_template(backend: str, request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue("sqlite_template" if backend == "sqlite" else "pg_template")
+
+
+@pytest.fixture(scope="module")
+async def module_database_url(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _module_template: Any,
+) -> AsyncIterator[str]:
+    """A fresh database at schema head shared by one test module (isolate by unique names)."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "module.db"
+        shutil.copyfile(_module_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    admin: str = request.getfixturevalue("pg_admin_dsn")
+    module = request.module.__name__.replace("tests.", "").replace(".", "_")
+    name = f"mk_mod_{os.getpid()}_{module}"[:63]
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_module_template}"')
+    finally:
+        await conn.close()
+    yield normalise_database_url(_with_database(admin, name))
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def start_server(settings: Settings, runtime: AppRuntime) -> tuple[LiveServer, Callable[[], None]]:
+    """Start a live server over a runtime; returns it and a function that stops it."""
+    thread = _ServerThread(create_app(settings, runtime))
+    thread.start()
+    return LiveServer(f"http://127.0.0.1:{thread.port}", settings, runtime), thread.stop
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Any:
     """The packaged local embedder, loaded once per session."""

@@ -13,9 +13,7 @@ from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import AppCreate, AppUpdate, ListBody
 
-router = APIRouter(
-    prefix="/v1/apps", tags=["apps"], strict_content_type=False, dependencies=[AUTH]
-)
+router = APIRouter(prefix="/v1/apps", tags=["apps"], strict_content_type=False, dependencies=[AUTH])
 
 #: Names longer than creation allows can only be looked up, never created.
 CREATE_NAME_MAX = 100

@@ -60,9 +60,7 @@ async def list_metamessages(
 
 
 @router.get("/{metamessage_id}")
-async def get_metamessage(
-    app_id: str, user_id: str, metamessage_id: str, uow: ReadUow
-) -> Response:
+async def get_metamessage(app_id: str, user_id: str, metamessage_id: str, uow: ReadUow) -> Response:
     """Get one metamessage."""
     return ok(mapping.metamessage(await notes.get_or_raise(uow, app_id, user_id, metamessage_id)))
 
