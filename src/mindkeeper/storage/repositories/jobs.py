@@ -12,7 +12,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import Message, Session
@@ -26,6 +39,8 @@ from mindkeeper.core.job_ports import (
 from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
 from mindkeeper.storage.job_tables import ERROR_MAX, jobs
 from mindkeeper.storage.repositories.background_reads import SqlBackgroundReads
+from mindkeeper.storage.tables import messages as messages_table
+from mindkeeper.storage.types import UTCDateTime
 
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
 _J = jobs.alias("j")
@@ -70,6 +85,41 @@ def to_job(row: Row[Any]) -> Job:
     )
 
 
+_NOW = bindparam("b_now", type_=UTCDateTime())
+# INSERT … SELECT from the messages of this transaction, in their order.
+_ENQUEUE = insert(jobs).from_select(
+    [
+        "kind",
+        "status",
+        "workspace_id",
+        "peer_id",
+        "session_id",
+        "message_id",
+        "attempts",
+        "run_after",
+        "created_at",
+        "updated_at",
+    ],
+    select(
+        bindparam("b_kind", type_=String()),
+        bindparam("b_status", type_=String()),
+        messages_table.c.workspace_id,
+        messages_table.c.peer_id,
+        messages_table.c.session_id,
+        messages_table.c.public_id,
+        literal(0, type_=Integer()),
+        _NOW,
+        _NOW,
+        _NOW,
+    )
+    .where(
+        messages_table.c.session_id == bindparam("b_session"),
+        messages_table.c.public_id.in_(bindparam("b_ids", expanding=True)),
+    )
+    .order_by(messages_table.c.id),
+)
+
+
 def _mine(key: int, token: str) -> Any:
     return and_(
         jobs.c.id == key,
@@ -82,25 +132,22 @@ class SqlJobRepository(SqlBackgroundReads):
     """SQL job queue (and, inherited, the reads of the deriver and the reindex)."""
 
     async def enqueue(self, session: Session, messages: Sequence[Message], now: datetime) -> int:
-        """Insert one derivation job per message, in order (one statement)."""
-        rows = [
-            {
-                "kind": DERIVE,
-                "status": JobStatus.PENDING.value,
-                "workspace_id": session.workspace_id,
-                "peer_id": session.peer_id,
-                "session_id": session.id,
-                "message_id": m.id,
-                "attempts": 0,
-                "run_after": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for m in messages
-        ]
-        if rows:
-            await self.conn.execute(insert(jobs), rows)
-        return len(rows)
+        """Insert one derivation job per message, in message order (one statement).
+
+        The rows are built by the database from the messages just written, so the parameters
+        are bound once, not once per row.
+        """
+        if not messages:
+            return 0
+        params = {
+            "b_kind": DERIVE,
+            "b_status": JobStatus.PENDING.value,
+            "b_now": now,
+            "b_session": session.id,
+            "b_ids": [m.id for m in messages],
+        }
+        await self.conn.execute(_ENQUEUE, params)
+        return len(messages)
 
     async def _candidate(self, now: datetime) -> int | None:
         expired = select(_J.c.id).where(
