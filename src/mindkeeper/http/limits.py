@@ -16,6 +16,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TooLargeResponder = Callable[[Scope, int], tuple[int, list[tuple[bytes, bytes]], bytes]]
 
 
+async def read_body(receive: Receive) -> bytes | None:
+    """Read the whole request body; None when the client went away."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 def honcho_too_large(scope: Scope, limit: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """A 413 in Honcho's `detail` shape."""
     body = orjson.dumps({"detail": f"Request body too large (limit {limit} bytes)"})

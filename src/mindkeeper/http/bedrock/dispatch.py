@@ -22,7 +22,7 @@ from mindkeeper.http.bedrock import errors, operations
 from mindkeeper.http.bedrock.arn import Home
 from mindkeeper.http.bedrock.operations import Context, Handler, Request
 from mindkeeper.http.bedrock.sigv4 import ACCOUNT_ID
-from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send
+from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send, read_body
 
 PREFIXES = ("/sessions", "/tags")
 LABEL = "{}"
@@ -114,18 +114,6 @@ def route(method: str, parts: list[str]) -> tuple[Handler, tuple[str, ...]]:
     raise errors.WireError(
         errors.UNKNOWN_OPERATION, f"No operation matches {method} /{'/'.join(parts)}"
     )
-
-
-async def read_body(receive: Receive) -> bytes | None:
-    """Read the whole request body; None when the client went away."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def respond(

@@ -40,7 +40,7 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.services.credentials import CredentialResolver
-from mindkeeper.http.limits import ASGIApp, Message, Receive, Scope, Send
+from mindkeeper.http.limits import ASGIApp, Message, Receive, Scope, Send, read_body
 from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
 
 _AUTHORIZATION = re.compile(
@@ -184,7 +184,7 @@ class SigV4Guard:
             scope[ACCOUNT_ID] = self.default_account
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return
         try:
@@ -358,17 +358,6 @@ class ReceivedRequestSigner(SigV4Auth):  # type: ignore[misc]
         return hmac.new(
             self.signing_key, string_to_sign.encode("utf-8"), hashlib.sha256
         ).hexdigest()
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
