@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
-from mindkeeper.cli.keys import fail, with_database, write_secret_file
+from mindkeeper.cli.keys import emit_secret, fail, with_database
 from mindkeeper.core.services import credentials
 from mindkeeper.errors import MindkeeperError
 from mindkeeper.providers.secrets import (
@@ -115,19 +115,9 @@ def run_revoke(args: argparse.Namespace) -> int:
 
 def run_generate_key(args: argparse.Namespace) -> int:
     """Print a new credentials key, or write it to a new owner-only file."""
-    key = generate_credentials_key()
-    if args.file is None:
-        print(key)
-        return 0
-    try:
-        write_secret_file(args.file, key)
-    except FileExistsError:
-        return fail(f"{args.file} exists; not overwriting it")
-    except OSError as exc:
-        return fail(f"cannot write {args.file}: {exc.strerror}")
-    print(
-        f"mindkeeper: wrote a new credentials key to {args.file}; "
-        f"set MINDKEEPER_AUTH_CREDENTIALS_KEY_FILE={args.file}",
-        file=sys.stderr,
+    return emit_secret(
+        generate_credentials_key(),
+        args.file,
+        "credentials key",
+        "MINDKEEPER_AUTH_CREDENTIALS_KEY_FILE",
     )
-    return 0

@@ -186,21 +186,23 @@ def run_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_generate_secret(args: argparse.Namespace) -> int:
-    """Print a new JWT secret, or write it to a new owner-only file."""
-    secret = generate_jwt_secret()
-    if args.file is None:
+def emit_secret(secret: str, file: Path | None, what: str, setting: str) -> int:
+    """Print a new secret, or write it to a new owner-only file and name the setting."""
+    if file is None:
         print(secret)
         return 0
     try:
-        write_secret_file(args.file, secret)
+        write_secret_file(file, secret)
     except FileExistsError:
-        return fail(f"{args.file} exists; not overwriting it")
+        return fail(f"{file} exists; not overwriting it")
     except OSError as exc:
-        return fail(f"cannot write {args.file}: {exc.strerror}")
-    print(
-        f"mindkeeper: wrote a new JWT secret to {args.file}; "
-        f"set MINDKEEPER_AUTH_JWT_SECRET_FILE={args.file}",
-        file=sys.stderr,
-    )
+        return fail(f"cannot write {file}: {exc.strerror}")
+    print(f"mindkeeper: wrote a new {what} to {file}; set {setting}={file}", file=sys.stderr)
     return 0
+
+
+def run_generate_secret(args: argparse.Namespace) -> int:
+    """Print a new JWT secret, or write it to a new owner-only file."""
+    return emit_secret(
+        generate_jwt_secret(), args.file, "JWT secret", "MINDKEEPER_AUTH_JWT_SECRET_FILE"
+    )
