@@ -16,6 +16,7 @@ import socket
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,29 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def _pg_admin(admin: str, *statements: str) -> None:
+    conn = await asyncpg.connect(admin)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def _pg_copy(admin: str, template: str, name: str) -> AsyncIterator[str]:
+    """A PostgreSQL database copied from a migrated template, dropped afterwards."""
+    await _pg_admin(
+        admin,
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+    )
+    try:
+        yield normalise_database_url(_with_database(admin, name))
+    finally:
+        await _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def _backend_template(backend: str, request: pytest.FixtureRequest) -> Any:
     """The migrated template of the backend (a sync fixture: async ones cannot be fetched
@@ -116,19 +140,8 @@ async def database_url(
         yield f"sqlite+aiosqlite:///{path}"
         return
     admin: str = request.getfixturevalue("pg_admin_dsn")
-    template_name: str = _backend_template
-    name = f"mk_test_{os.getpid()}_{next(_counter)}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    finally:
-        await conn.close()
-    yield normalise_database_url(_with_database(admin, name))
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with _pg_copy(admin, _backend_template, f"mk_test_{os.getpid()}_{next(_counter)}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -151,19 +164,8 @@ async def module_database_url(
         return
     admin: str = request.getfixturevalue("pg_admin_dsn")
     module = request.module.__name__.replace("tests.", "").replace(".", "_")
-    name = f"mk_mod_{os.getpid()}_{module}"[:63]
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_module_template}"')
-    finally:
-        await conn.close()
-    yield normalise_database_url(_with_database(admin, name))
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with _pg_copy(admin, _module_template, f"mk_mod_{os.getpid()}_{module}"[:63]) as url:
+        yield url
 
 
 def start_server(settings: Settings, runtime: AppRuntime) -> tuple[LiveServer, Callable[[], None]]:
