@@ -53,7 +53,10 @@ def wrk(
         if script:
             handle.write(script)
             cmd[1:1] = ["-s", handle.name]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
     if "Non-2xx" in out:
         raise RuntimeError(f"errors during the run:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
