@@ -28,6 +28,20 @@ async def read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out an already-read body once, then defers to the real one."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_again
+
+
 def honcho_too_large(scope: Scope, limit: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """A 413 in Honcho's `detail` shape."""
     body = orjson.dumps({"detail": f"Request body too large (limit {limit} bytes)"})
@@ -96,13 +110,4 @@ class BodySizeLimit:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(b"".join(chunks), receive), send)

@@ -116,21 +116,6 @@ def route(method: str, parts: list[str]) -> tuple[Handler, tuple[str, ...]]:
     )
 
 
-async def respond(
-    send: Send, status: int, body: bytes, request_id: str, error_code: str | None = None
-) -> None:
-    """Send a complete JSON response with the AWS headers."""
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", request_id.encode()),
-    ]
-    if error_code is not None:
-        headers.append((b"x-amzn-errortype", error_code.encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class BedrockSurface:
     """Serves the session-management API on /sessions and /tags; passes the rest through."""
 
@@ -170,7 +155,7 @@ class BedrockSurface:
             reply = await handler(self.context_for(scope), request)
         except Exception as exc:  # every failure becomes an AWS error response
             status, code, payload = errors.render(exc)
-            await respond(send, status, payload, request_id, code)
+            await errors.respond(send, status, payload, request_id, code)
             return
         content = b"" if reply.body is None else orjson.dumps(reply.body)
-        await respond(send, reply.status, content, request_id)
+        await errors.respond(send, reply.status, content, request_id)

@@ -40,7 +40,8 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.services.credentials import CredentialResolver
-from mindkeeper.http.limits import ASGIApp, Message, Receive, Scope, Send, read_body
+from mindkeeper.http.bedrock import errors as bedrock_errors
+from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send, read_body, replay
 from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
 
 _AUTHORIZATION = re.compile(
@@ -192,7 +193,7 @@ class SigV4Guard:
         except Refused as exc:
             await _refuse(send, exc)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     def _throttle(self, caller: str) -> None:
         wait = self.limiter.take(caller)
@@ -360,27 +361,6 @@ class ReceivedRequestSigner(SigV4Auth):  # type: ignore[misc]
         ).hexdigest()
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 async def _refuse(send: Send, exc: Refused) -> None:
     body = orjson.dumps({"__type": exc.code, "message": exc.message})
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", str(uuid4()).encode()),
-        (b"x-amzn-errortype", exc.code.encode()),
-        *exc.headers,
-    ]
-    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await bedrock_errors.respond(send, exc.status, body, str(uuid4()), exc.code, exc.headers)
