@@ -38,7 +38,6 @@ class AgentPolicy:
     max_tags_per_session: int
     max_step_payload_bytes: int
     default_page_size: int = 10
-    max_page_size: int = 1000
     purge_batch_size: int = 100
 
 

@@ -30,25 +30,20 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        maintenance = None
+        background: list[asyncio.Task[None]] = []
         if settings.worker_enabled:
             from mindkeeper.worker.maintenance import maintenance_loop
-
-            interval = settings.bedrock_maintenance_interval_seconds
-            maintenance = asyncio.create_task(maintenance_loop(runtime, interval, stop))
-        deriver = None
-        if settings.worker_enabled:
             from mindkeeper.worker.runner import run_worker
 
-            deriver = asyncio.create_task(run_worker(runtime, stop))
+            interval = settings.bedrock_maintenance_interval_seconds
+            background.append(asyncio.create_task(maintenance_loop(runtime, interval, stop)))
+            background.append(asyncio.create_task(run_worker(runtime, stop)))
         try:
             yield
         finally:
             stop.set()
-            if maintenance is not None:
-                await maintenance
-            if deriver is not None:
-                await deriver
+            for task in background:
+                await task
             await runtime.close()
 
     app = FastAPI(

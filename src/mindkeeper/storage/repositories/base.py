@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,8 +79,3 @@ def translate_integrity(
         if "check constraint" in text:
             raise Invalid(conflict_message) from exc
         raise
-
-
-def select_all(table: Table) -> Select[Any]:
-    """`SELECT * FROM table` as a Select."""
-    return select(table)
