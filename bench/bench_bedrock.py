@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from mindkeeper.config import normalise_database_url
-from mindkeeper.storage.agent_tables import agent_sessions, invocation_steps, invocations
+from mindkeeper.storage.tables.agents import agent_sessions, invocation_steps, invocations
 
 REGION = "us-east-1"
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

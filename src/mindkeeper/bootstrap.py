@@ -11,11 +11,11 @@ from typing import Any
 
 from mindkeeper import bootstrap_models
 from mindkeeper.config import Settings
-from mindkeeper.core.agent_ports import Keyring
 from mindkeeper.core.agents import AgentPolicy
-from mindkeeper.core.auth_ports import Security
-from mindkeeper.core.model_ports import ChatModel, ModelRoles, UsageMeter
 from mindkeeper.core.ports import Embedder
+from mindkeeper.core.ports.agents import Keyring
+from mindkeeper.core.ports.auth import Security
+from mindkeeper.core.ports.models import ChatModel, ModelRoles, UsageMeter
 from mindkeeper.core.values import Clock, utcnow
 from mindkeeper.storage import migrate
 from mindkeeper.storage.engine import Database, create_database

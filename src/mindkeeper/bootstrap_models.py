@@ -14,9 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from mindkeeper.config import Settings, default_data_dir
-from mindkeeper.core.job_ports import DeriverPolicy
-from mindkeeper.core.model_ports import ChatModel, DialecticPolicy, ModelRoles, UsageMeter
 from mindkeeper.core.ports import Embedder
+from mindkeeper.core.ports.jobs import DeriverPolicy
+from mindkeeper.core.ports.models import ChatModel, DialecticPolicy, ModelRoles, UsageMeter
 from mindkeeper.providers.llm import ChatModelSpec, build_chat_model
 from mindkeeper.providers.llm.base import HttpPolicy
 

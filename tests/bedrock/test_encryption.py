@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from mindkeeper.providers.keyring import load_keyring
-from mindkeeper.storage.agent_tables import agent_sessions, invocation_steps
+from mindkeeper.storage.tables.agents import agent_sessions, invocation_steps
 from tests.bedrock.support import (
     KMS_KEY,
     OTHER_KMS_KEY,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from mindkeeper.storage.agent_tables import (
+from mindkeeper.storage.tables.agents import (
     agent_session_tags,
     agent_sessions,
     invocation_steps,

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from mindkeeper import errors
-from mindkeeper.core.agent_ports import SealBroken
 from mindkeeper.core.agents import ListCursor, StepTime
+from mindkeeper.core.ports.agents import SealBroken
 from mindkeeper.http.bedrock import errors as wire_errors
 from mindkeeper.http.bedrock import images, mapping, pagination
 from mindkeeper.http.bedrock.dispatch import owns, route, segments

@@ -12,8 +12,8 @@ import pytest
 
 from mindkeeper.bootstrap import AppRuntime, build_runtime
 from mindkeeper.core.entities import Session
-from mindkeeper.core.job_ports import JobStatus
 from mindkeeper.core.ports import NewMessage
+from mindkeeper.core.ports.jobs import JobStatus
 from mindkeeper.core.services import messages, peers, queue, sessions, workspaces
 from mindkeeper.errors import NotFound
 from tests.conftest import make_settings

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from mindkeeper.core.model_ports import ChatMessage, MalformedOutput, ModelError, Prompt, UsageMeter
+from mindkeeper.core.ports.models import (
+    ChatMessage,
+    MalformedOutput,
+    ModelError,
+    Prompt,
+    UsageMeter,
+)
 from mindkeeper.providers.llm.anthropic import AnthropicChatModel, normalise_base_url
 from mindkeeper.providers.llm.base import HttpPolicy
 from tests.deriver.fakes import FakeModelServer, Fault

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from mindkeeper.core.model_ports import (
+from mindkeeper.core.ports.models import (
     ChatMessage,
     MalformedOutput,
     ModelError,

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from mindkeeper.core.auth_ports import KeyScope
+from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.values import utcnow
 from tests.conftest import LiveServer
 from tests.security.conftest import (

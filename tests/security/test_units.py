@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from mindkeeper.core.auth_ports import KeyScope
+from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services.keys import KeyVerifier
 from mindkeeper.errors import Unauthorized
 from mindkeeper.http.ratelimit import TokenBuckets, retry_after

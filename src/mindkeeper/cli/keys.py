@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings
-from mindkeeper.core.auth_ports import KeyCodec
 from mindkeeper.core.ports import UnitOfWork
+from mindkeeper.core.ports.auth import KeyCodec
 from mindkeeper.core.services import keys
 from mindkeeper.core.values import utcnow
 from mindkeeper.errors import MindkeeperError

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mindkeeper.core.entities import Message
-from mindkeeper.core.model_ports import ChatMessage, MalformedOutput, Prompt
+from mindkeeper.core.ports.models import ChatMessage, MalformedOutput, Prompt
 
 MAX_FACTS = 20
 MAX_FACT_CHARS = 1000

@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from mindkeeper.core.agent_ports import SealBroken
+from mindkeeper.core.ports.agents import SealBroken
 from mindkeeper.errors import Forbidden
 
 SEAL_VERSION = b"\x01"

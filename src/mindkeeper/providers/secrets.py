@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
-from mindkeeper.core.auth_ports import KeyScope, Security
+from mindkeeper.core.ports.auth import KeyScope, Security
 from mindkeeper.errors import Unauthorized
 
 INVALID_JWT = "Invalid JWT"

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from mindkeeper.storage.all_tables import metadata
+from mindkeeper.storage.tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -19,8 +19,8 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from mindkeeper.core.job_ports import Job
 from mindkeeper.core.ports import Runtime
+from mindkeeper.core.ports.jobs import Job
 from mindkeeper.core.services import deriver, queue
 
 log = logging.getLogger("mindkeeper.worker")

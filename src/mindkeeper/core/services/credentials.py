@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mindkeeper.core.auth_ports import AccessKey, Credential, SecretBox
 from mindkeeper.core.ports import UnitOfWork
+from mindkeeper.core.ports.auth import AccessKey, Credential, SecretBox
 from mindkeeper.core.values import utcnow
 from mindkeeper.errors import Invalid, NotFound, Unavailable
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mindkeeper.core.entities import Message, Note
-from mindkeeper.core.job_ports import Job
 from mindkeeper.core.ports import Runtime, StoredVector, UnitOfWork
+from mindkeeper.core.ports.jobs import Job
 from mindkeeper.core.prompts import clean_summary, facts_prompt, parse_facts, summary_prompt
 from mindkeeper.core.services import collections
 

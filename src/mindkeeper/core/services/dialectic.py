@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from mindkeeper.core.entities import Document, Message
-from mindkeeper.core.model_ports import ChatModel, Prompt
 from mindkeeper.core.ports import Runtime, StoredVector
+from mindkeeper.core.ports.models import ChatModel, Prompt
 from mindkeeper.core.prompts import dialectic_prompt, representation
 from mindkeeper.core.services import collections
 from mindkeeper.core.services.deriver import LONG_SUMMARY_LABEL, SHORT_SUMMARY_LABEL

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mindkeeper.core.auth_ports import KeyCodec, KeyScope
 from mindkeeper.core.ports import UnitOfWork
+from mindkeeper.core.ports.auth import KeyCodec, KeyScope
 from mindkeeper.errors import Invalid, NotFound, Unauthorized
 
 NO_IDS = "At least one of app_id, user_id, session_id, or collection_id must be provided"

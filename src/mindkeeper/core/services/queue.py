@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mindkeeper.core.entities import Message, Session
-from mindkeeper.core.job_ports import DeriverPolicy, Job, QueueCounts
 from mindkeeper.core.ports import Runtime, UnitOfWork
+from mindkeeper.core.ports.jobs import DeriverPolicy, Job, QueueCounts
 
 
 def derivation_enabled(session: Session) -> bool:

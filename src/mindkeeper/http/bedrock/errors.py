@@ -14,7 +14,7 @@ from uuid import uuid4
 import orjson
 
 from mindkeeper import errors
-from mindkeeper.core.agent_ports import SealBroken
+from mindkeeper.core.ports.agents import SealBroken
 from mindkeeper.http.limits import Send
 
 log = logging.getLogger("mindkeeper.http.bedrock")

@@ -30,8 +30,8 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
 from mindkeeper.config import Settings
-from mindkeeper.core.auth_ports import KeyScope
 from mindkeeper.core.ports import Runtime
+from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services import notes
 from mindkeeper.core.services.keys import KeyVerifier
 from mindkeeper.errors import NotFound, Unauthorized

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mindkeeper.core.model_ports import MalformedOutput, UsageMeter
+from mindkeeper.core.ports.models import MalformedOutput, UsageMeter
 from mindkeeper.providers.llm.base import HttpModelClient, HttpPolicy
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

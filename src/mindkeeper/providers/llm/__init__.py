@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mindkeeper.core.model_ports import ChatModel, UsageMeter
+from mindkeeper.core.ports.models import ChatModel, UsageMeter
 from mindkeeper.providers.llm.base import HttpPolicy
 
 Provider = Literal["openai", "anthropic"]

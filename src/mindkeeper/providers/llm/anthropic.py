@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from mindkeeper.core.model_ports import Completion, MalformedOutput, Prompt, UsageMeter
+from mindkeeper.core.ports.models import Completion, MalformedOutput, Prompt, UsageMeter
 from mindkeeper.providers.llm.base import HttpModelClient, HttpPolicy
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"

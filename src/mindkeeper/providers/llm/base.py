@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from mindkeeper.core.model_ports import MalformedOutput, ModelError, UsageMeter
+from mindkeeper.core.ports.models import MalformedOutput, ModelError, UsageMeter
 
 log = logging.getLogger("mindkeeper.models")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from mindkeeper.storage.all_tables import metadata
+from mindkeeper.storage.tables import metadata
 
 
 def _run(connection: Connection) -> None:

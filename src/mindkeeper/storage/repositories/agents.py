@@ -43,11 +43,11 @@ from mindkeeper.core.agents import (
     StringMap,
 )
 from mindkeeper.errors import AlreadyExists
-from mindkeeper.storage.agent_tables import agent_session_tags as tg
-from mindkeeper.storage.agent_tables import agent_sessions as s
-from mindkeeper.storage.agent_tables import invocation_steps as st
-from mindkeeper.storage.agent_tables import invocations as inv
 from mindkeeper.storage.repositories.base import Repository, translate_integrity
+from mindkeeper.storage.tables.agents import agent_session_tags as tg
+from mindkeeper.storage.tables.agents import agent_sessions as s
+from mindkeeper.storage.tables.agents import invocation_steps as st
+from mindkeeper.storage.tables.agents import invocations as inv
 
 T = TypeVar("T")
 #: A result row of any width.

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
-from mindkeeper.core.auth_ports import AccessKey
-from mindkeeper.storage.auth_tables import access_keys, revoked_keys
+from mindkeeper.core.ports.auth import AccessKey
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import collections, peers, sessions, workspaces
+from mindkeeper.storage.tables.auth import access_keys, revoked_keys
 
 
 def to_access_key(row: DbRow) -> AccessKey:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import func, or_, select, update
 
 from mindkeeper.core.entities import Message, Note
-from mindkeeper.core.job_ports import StaleDocument
+from mindkeeper.core.ports.jobs import StaleDocument
 from mindkeeper.storage.repositories.base import Repository
 from mindkeeper.storage.repositories.messages import to_message
 from mindkeeper.storage.repositories.notes import to_note

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import Message, Session
-from mindkeeper.core.job_ports import (
+from mindkeeper.core.ports.jobs import (
     DERIVE,
     Job,
     JobStatus,
@@ -37,9 +37,9 @@ from mindkeeper.core.job_ports import (
     SessionBacklog,
 )
 from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
-from mindkeeper.storage.job_tables import ERROR_MAX, jobs
 from mindkeeper.storage.repositories.background_reads import SqlBackgroundReads
 from mindkeeper.storage.tables import messages as messages_table
+from mindkeeper.storage.tables.jobs import ERROR_MAX, jobs
 from mindkeeper.storage.types import UTCDateTime
 
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)

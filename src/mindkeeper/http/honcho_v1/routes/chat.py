@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, field_validator
 from starlette.responses import Response, StreamingResponse
 
-from mindkeeper.core.model_ports import ModelError, ModelNotConfigured
+from mindkeeper.core.ports.models import ModelError, ModelNotConfigured
 from mindkeeper.core.services import dialectic
 from mindkeeper.errors import Unavailable
 from mindkeeper.http.deps import RuntimeDep

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from mindkeeper.storage.schema import metadata
-from mindkeeper.storage.tables import PUBLIC_ID_LENGTH, documents
+from mindkeeper.storage.tables.memory import PUBLIC_ID_LENGTH, documents
 from mindkeeper.storage.types import IdentityKey, UTCDateTime
 
 #: Dimensions with an HNSW index: MiniLM / bge-small (384), nomic / bge-base (768),

@@ -18,9 +18,7 @@ from typing import Protocol, Self
 
 import numpy as np
 
-from mindkeeper.core.agent_ports import AgentRepository, Keyring
 from mindkeeper.core.agents import AgentPolicy
-from mindkeeper.core.auth_ports import AuthRepository, Security
 from mindkeeper.core.entities import (
     Collection,
     Document,
@@ -31,8 +29,10 @@ from mindkeeper.core.entities import (
     Session,
     Workspace,
 )
-from mindkeeper.core.job_ports import DeriverPolicy, JobRepository
-from mindkeeper.core.model_ports import DialecticPolicy, ModelRoles, UsageMeter
+from mindkeeper.core.ports.agents import AgentRepository, Keyring
+from mindkeeper.core.ports.auth import AuthRepository, Security
+from mindkeeper.core.ports.jobs import DeriverPolicy, JobRepository
+from mindkeeper.core.ports.models import DialecticPolicy, ModelRoles, UsageMeter
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
 
 
