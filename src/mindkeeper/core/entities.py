@@ -1,12 +1,14 @@
 """Entities of the memory model, as plain immutable records.
 
-Neutral names: a workspace (Honcho: app) holds peers (user); a peer has sessions of messages,
-notes (metamessage) and collections of documents.
+Neutral names: a workspace (Honcho v1 app) holds peers (v1 user, v3 peer); sessions have
+members (peers) and messages, each sent by a peer; notes (v1 metamessage) annotate a peer's
+sessions; collections of documents hold what is known, and a conclusion is a document of the
+collection of an observer peer about an observed peer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +24,12 @@ class Workspace:
     name: str
     metadata: JSONObject
     created_at: datetime
+    configuration: JSONObject = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Peer:
-    """An end user of an agent (Honcho: user)."""
+    """A participant: a person or an agent (Honcho v1: user)."""
 
     key: int
     id: str
@@ -34,24 +37,29 @@ class Peer:
     workspace_id: str
     metadata: JSONObject
     created_at: datetime
+    configuration: JSONObject = field(default_factory=dict)
+    #: The workspace's application side of v1 messages, hidden from v1 user lists.
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A conversation of one peer."""
+    """A conversation among peers; `peer_id` is its v1 owner (None for sessions made on v3)."""
 
     key: int
     id: str
     is_active: bool
-    peer_id: str
+    peer_id: str | None
     workspace_id: str
     metadata: JSONObject
     created_at: datetime
+    name: str = ""
+    configuration: JSONObject = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One turn of a session."""
+    """One turn of a session, sent by `sender_id`; `peer_id` is the session's v1 owner."""
 
     key: int
     id: str
@@ -59,9 +67,26 @@ class Message:
     is_user: bool
     session_id: str
     workspace_id: str
-    peer_id: str
+    peer_id: str | None
     metadata: JSONObject
     created_at: datetime
+    sender_id: str = ""
+    #: Position in the session, from 1.
+    seq: int = 0
+    token_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A peer's place in a session, with its per-session observation settings."""
+
+    session_id: str
+    peer_id: str
+    workspace_id: str
+    observe_me: bool | None
+    observe_others: bool | None
+    joined_at: datetime
+    left_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +107,7 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    """A named set of documents owned by a peer."""
+    """A named set of documents owned by a peer (about `observed_id`, for conclusions)."""
 
     key: int
     id: str
@@ -91,11 +116,15 @@ class Collection:
     workspace_id: str
     metadata: JSONObject
     created_at: datetime
+    observed_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A text with an embedding, searchable by meaning."""
+    """A text with an embedding, searchable by meaning; a conclusion when it has a level.
+
+    For a conclusion, `peer_id` is the observer and `observed_id` the observed peer.
+    """
 
     key: int
     id: str
@@ -105,3 +134,8 @@ class Document:
     peer_id: str
     metadata: JSONObject
     created_at: datetime
+    observed_id: str | None = None
+    session_id: str | None = None
+    level: str | None = None
+    source_ids: list[str] | None = None
+    times_derived: int = 1

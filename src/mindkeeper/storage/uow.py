@@ -13,6 +13,7 @@ from mindkeeper.storage.repositories.auth import SqlAuthRepository
 from mindkeeper.storage.repositories.collections import SqlCollectionRepository
 from mindkeeper.storage.repositories.documents import SqlDocumentRepository
 from mindkeeper.storage.repositories.jobs import SqlJobRepository
+from mindkeeper.storage.repositories.members import SqlMemberRepository
 from mindkeeper.storage.repositories.messages import SqlMessageRepository
 from mindkeeper.storage.repositories.notes import SqlNoteRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.workspaces = SqlWorkspaceRepository(conn, dialect)
         self.peers = SqlPeerRepository(conn, dialect)
         self.sessions = SqlSessionRepository(conn, dialect)
+        self.members = SqlMemberRepository(conn, dialect)
         self.messages = SqlMessageRepository(conn, dialect)
         self.notes = SqlNoteRepository(conn, dialect)
         self.collections = SqlCollectionRepository(conn, dialect)

@@ -23,6 +23,7 @@ from mindkeeper.core.entities import (
     Collection,
     Document,
     JSONObject,
+    Member,
     Message,
     Note,
     Peer,
@@ -44,6 +45,14 @@ class Embedder(Protocol):
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an (n, dim) float32 array, one unit-length row per text."""
+        ...
+
+
+class TokenCounter(Protocol):
+    """Counts the tokens of a text (o200k_base, as Honcho's `token_count`)."""
+
+    def count(self, text: str) -> int:
+        """Return the number of tokens of `text`."""
         ...
 
 
@@ -85,19 +94,33 @@ class PeerRepository(Protocol):
         ...
 
     async def create(
-        self, workspace_id: str, name: str, metadata: JSONObject, now: datetime
+        self,
+        workspace_id: str,
+        name: str,
+        metadata: JSONObject,
+        now: datetime,
+        synthetic: bool = False,
     ) -> Peer:
         """Insert a peer; AlreadyExists on a taken name; NotFound for a missing workspace."""
         ...
 
     async def list(
-        self, workspace_id: str, filter: MetadataFilter, page: PageRequest
+        self,
+        workspace_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+        include_synthetic: bool = False,
     ) -> Page[Peer]:
         """Return a page of the workspace's peers in insertion order."""
         ...
 
     async def update(
-        self, workspace_id: str, peer_id: str, name: str | None, metadata: JSONObject | None
+        self,
+        workspace_id: str,
+        peer_id: str,
+        name: str | None,
+        metadata: JSONObject | None,
+        synthetic: bool | None = None,
     ) -> Peer | None:
         """Change the given fields; None when missing; AlreadyExists on a taken name."""
         ...
@@ -138,8 +161,8 @@ class SessionRepository(Protocol):
         """Change the given fields; None when missing."""
         ...
 
-    async def add_message_count(self, session_id: str, delta: int) -> None:
-        """Keep the session's message counter in step with inserts."""
+    async def add_message_count(self, session_id: str, delta: int) -> int:
+        """Keep the session's message counter in step with inserts; return the new count."""
         ...
 
     async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
@@ -149,20 +172,40 @@ class SessionRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message to insert."""
+    """A message to insert; the sender defaults to the session's owner."""
 
     content: str
     is_user: bool
     metadata: JSONObject
+    sender_id: str | None = None
+    token_count: int = 0
+
+
+class MemberRepository(Protocol):
+    """Who takes part in a session, with per-session observation settings."""
+
+    async def ensure(
+        self, workspace_id: str, session_id: str, peer_ids: Sequence[str], now: datetime
+    ) -> None:
+        """Make the peers members (default settings) unless they already have a row."""
+        ...
+
+    async def list(self, session_id: str, active_only: bool = True) -> builtins.list[Member]:
+        """Return the session's members in the order they first joined."""
+        ...
 
 
 class MessageRepository(Protocol):
     """Messages of a session, ordered by insertion."""
 
     async def add_many(
-        self, session: Session, messages: Sequence[NewMessage], now: datetime
+        self,
+        session: Session,
+        messages: Sequence[NewMessage],
+        now: datetime,
+        first_seq: int = 1,
     ) -> builtins.list[Message]:
-        """Insert messages in order and return them."""
+        """Insert messages in order (positions from `first_seq`) and return them."""
         ...
 
     async def get(
@@ -393,6 +436,11 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def members(self) -> MemberRepository:
+        """The session members of this transaction."""
+        ...
+
+    @property
     def messages(self) -> MessageRepository:
         """The messages of this transaction."""
         ...
@@ -449,6 +497,7 @@ class Runtime(Protocol):
     """What a wire surface needs from the composition root."""
 
     embedder: Embedder | None
+    tokens: TokenCounter
     keyring: Keyring
     agent_policy: AgentPolicy
     models: ModelRoles

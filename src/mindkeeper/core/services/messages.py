@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from mindkeeper.core.entities import JSONObject, Message
 from mindkeeper.core.ports import NewMessage, UnitOfWork
-from mindkeeper.core.services import queue, sessions
+from mindkeeper.core.services import peers, queue, sessions
 from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
 from mindkeeper.errors import Invalid, NotFound
 
@@ -21,15 +22,27 @@ async def create_many(
     session_id: str,
     messages: Sequence[NewMessage],
     clock: Clock = utcnow,
+    count_tokens: Callable[[str], int] | None = None,
 ) -> builtins.list[Message]:
-    """Append messages to the peer's session in order; all or nothing."""
+    """Append messages to the peer's session in order; all or nothing.
+
+    The user's messages are sent by the peer; the others by the workspace's application peer,
+    which becomes a member of the session.
+    """
     if not 1 <= len(messages) <= BATCH_MAX:
         raise Invalid(f"A batch must hold between 1 and {BATCH_MAX} messages")
+    if count_tokens is not None:
+        messages = [replace(m, token_count=count_tokens(m.content)) for m in messages]
     async with uow:
+        now = clock()
         session = await sessions.require(uow, workspace_id, peer_id, session_id)
-        created = await uow.messages.add_many(session, messages, clock())
-        await uow.sessions.add_message_count(session.id, len(created))
-        await queue.enqueue_derivations(uow, session, created, clock())
+        if not all(m.is_user for m in messages):
+            application = await peers.application_peer(uow, workspace_id, now)
+            await uow.members.ensure(workspace_id, session.id, [application.id], now)
+            messages = [m if m.is_user else replace(m, sender_id=application.id) for m in messages]
+        count = await uow.sessions.add_message_count(session.id, len(messages))
+        created = await uow.messages.add_many(session, messages, now, count - len(messages) + 1)
+        await queue.enqueue_derivations(uow, session, created, now)
         await uow.commit()
     return created
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mindkeeper.core.entities import JSONObject, Peer
 from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.services.workspaces import check_new_name
 from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
 from mindkeeper.errors import AlreadyExists, NotFound
+
+#: Name of the peer that sends a workspace's v1 messages with `is_user: false`.
+APPLICATION_PEER = "assistant"
 
 
 def peer_not_found(peer_id: str) -> NotFound:
@@ -19,6 +24,14 @@ async def require(uow: UnitOfWork, workspace_id: str, peer_id: str) -> Peer:
     peer = await uow.peers.get(workspace_id, peer_id)
     if peer is None:
         raise peer_not_found(peer_id)
+    return peer
+
+
+async def application_peer(uow: UnitOfWork, workspace_id: str, now: datetime) -> Peer:
+    """Inside an open unit of work: the peer named `assistant`, created (synthetic) if missing."""
+    peer = await uow.peers.get_by_name(workspace_id, APPLICATION_PEER)
+    if peer is None:
+        peer = await uow.peers.create(workspace_id, APPLICATION_PEER, {}, now, synthetic=True)
     return peer
 
 
@@ -45,9 +58,20 @@ async def get_by_name_or_raise(uow: UnitOfWork, workspace_id: str, name: str) ->
 async def create(
     uow: UnitOfWork, workspace_id: str, name: str, metadata: JSONObject, clock: Clock = utcnow
 ) -> Peer:
-    """Create a peer in an existing workspace."""
+    """Create a peer in an existing workspace.
+
+    A user named like the synthetic application peer takes that peer over.
+    """
     async with uow:
         await _require_workspace(uow, workspace_id)
+        existing = await uow.peers.get_by_name(workspace_id, name)
+        if existing is not None and existing.synthetic:
+            adopted = await uow.peers.update(
+                workspace_id, existing.id, None, metadata, synthetic=False
+            )
+            assert adopted is not None
+            await uow.commit()
+            return adopted
         peer = await uow.peers.create(workspace_id, name, metadata, clock())
         await uow.commit()
     return peer

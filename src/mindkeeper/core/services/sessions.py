@@ -97,10 +97,18 @@ async def clone(
             up_to_key = cutoff.key
         target = await uow.sessions.create(workspace_id, peer_id, source.metadata, now)
         originals = await uow.messages.list_all(session_id, up_to_key)
-        copies = await uow.messages.add_many(
-            target, [NewMessage(m.content, m.is_user, m.metadata) for m in originals], now
+        await uow.members.ensure(
+            workspace_id, target.id, [m.sender_id for m in originals if m.sender_id], now
         )
-        await uow.sessions.add_message_count(target.id, len(copies))
+        await uow.sessions.add_message_count(target.id, len(originals))
+        copies = await uow.messages.add_many(
+            target,
+            [
+                NewMessage(m.content, m.is_user, m.metadata, m.sender_id, m.token_count)
+                for m in originals
+            ],
+            now,
+        )
         if deep_copy:
             mapping = {m.id: c.id for m, c in zip(originals, copies, strict=True)}
             notes = [

@@ -67,6 +67,9 @@ def to_message(row: DbRow) -> Message:
         row.peer_id,
         row.metadata,
         row.created_at,
+        row.sender_id,
+        row.seq,
+        row.token_count,
     )
 
 
@@ -74,7 +77,11 @@ class SqlMessageRepository(Repository):
     """SQL messages."""
 
     async def add_many(
-        self, session: Session, messages: Sequence[NewMessage], now: datetime
+        self,
+        session: Session,
+        messages: Sequence[NewMessage],
+        now: datetime,
+        first_seq: int = 1,
     ) -> builtins.list[Message]:
         """Insert messages in order (one statement) and return them in that order."""
         if not messages:
@@ -88,9 +95,12 @@ class SqlMessageRepository(Repository):
                 "metadata": m.metadata,
                 "workspace_id": session.workspace_id,
                 "peer_id": session.peer_id,
+                "sender_id": m.sender_id or session.peer_id,
+                "seq": first_seq + i,
+                "token_count": m.token_count,
                 "created_at": now,
             }
-            for m in messages
+            for i, m in enumerate(messages)
         ]
         if len(rows) == 1:
             row = (await self.conn.execute(_INSERT_ONE, rows[0])).one()
@@ -110,6 +120,9 @@ class SqlMessageRepository(Repository):
                 session.peer_id,
                 r["metadata"],
                 now,
+                r["sender_id"],
+                r["seq"],
+                r["token_count"],
             )
             for key, r in zip(keys, rows, strict=True)
         ]

@@ -15,7 +15,16 @@ from mindkeeper.storage.tables import peers as t
 
 def to_peer(row: DbRow) -> Peer:
     """Map a row to the entity."""
-    return Peer(row.id, row.public_id, row.name, row.workspace_id, row.metadata, row.created_at)
+    return Peer(
+        row.id,
+        row.public_id,
+        row.name,
+        row.workspace_id,
+        row.metadata,
+        row.created_at,
+        row.configuration,
+        row.synthetic,
+    )
 
 
 class SqlPeerRepository(Repository):
@@ -32,7 +41,12 @@ class SqlPeerRepository(Repository):
         return await self.first(stmt, to_peer)
 
     async def create(
-        self, workspace_id: str, name: str, metadata: JSONObject, now: datetime
+        self,
+        workspace_id: str,
+        name: str,
+        metadata: JSONObject,
+        now: datetime,
+        synthetic: bool = False,
     ) -> Peer:
         """Insert a peer."""
         with translate_integrity(
@@ -46,6 +60,8 @@ class SqlPeerRepository(Repository):
                         name=name,
                         workspace_id=workspace_id,
                         metadata=metadata,
+                        configuration={},
+                        synthetic=synthetic,
                         created_at=now,
                     )
                     .returning(t)
@@ -54,17 +70,31 @@ class SqlPeerRepository(Repository):
         return to_peer(row)
 
     async def list(
-        self, workspace_id: str, filter: MetadataFilter, page: PageRequest
+        self,
+        workspace_id: str,
+        filter: MetadataFilter,
+        page: PageRequest,
+        include_synthetic: bool = False,
     ) -> Page[Peer]:
         """Return a page of the workspace's peers."""
-        stmt = self.with_filter(select(t).where(t.c.workspace_id == workspace_id), t, filter)
+        stmt = select(t).where(t.c.workspace_id == workspace_id)
+        if not include_synthetic:
+            stmt = stmt.where(t.c.synthetic.is_(False))
+        stmt = self.with_filter(stmt, t, filter)
         return await self.paginate(stmt, t, page, to_peer)
 
     async def update(
-        self, workspace_id: str, peer_id: str, name: str | None, metadata: JSONObject | None
+        self,
+        workspace_id: str,
+        peer_id: str,
+        name: str | None,
+        metadata: JSONObject | None,
+        synthetic: bool | None = None,
     ) -> Peer | None:
-        """Change name and/or metadata."""
+        """Change name and/or metadata (and whether the peer is the synthetic one)."""
         values: dict[str, Any] = {}
+        if synthetic is not None:
+            values["synthetic"] = synthetic
         if name is not None:
             values["name"] = name
         if metadata is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Session
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.repositories.base import DbRow, Repository
+from mindkeeper.storage.tables import session_peers
 from mindkeeper.storage.tables import sessions as t
 
 _COLUMNS = (
@@ -20,6 +21,8 @@ _COLUMNS = (
     t.c.workspace_id,
     t.c.metadata,
     t.c.created_at,
+    t.c.name,
+    t.c.configuration,
 )
 
 
@@ -36,7 +39,8 @@ _SET_METADATA = update(t).where(*_SCOPE).values(metadata=bindparam("b_meta")).re
 _ADD_COUNT = (
     update(t)
     .where(t.c.public_id == bindparam("b_session_id"))
-    .values(message_count=t.c.message_count + bindparam("b_delta"))
+    .values(message_count=t.c.message_count + bindparam("b_delta", type_=Integer))
+    .returning(t.c.message_count)
 )
 
 
@@ -54,6 +58,8 @@ def to_session(row: DbRow) -> Session:
         row.workspace_id,
         row.metadata,
         row.created_at,
+        row.name,
+        row.configuration,
     )
 
 
@@ -68,12 +74,16 @@ class SqlSessionRepository(Repository):
     async def create(
         self, workspace_id: str, peer_id: str, metadata: JSONObject, now: datetime
     ) -> Session:
-        """Insert an active session."""
+        """Insert an active session owned by the peer (named after its public id), with the
+        owner as its first member."""
+        public_id = new_id()
         row = (
             await self.conn.execute(
                 insert(t)
                 .values(
-                    public_id=new_id(),
+                    public_id=public_id,
+                    name=public_id,
+                    configuration={},
                     is_active=True,
                     message_count=0,
                     peer_id=peer_id,
@@ -84,6 +94,11 @@ class SqlSessionRepository(Repository):
                 .returning(*_COLUMNS)
             )
         ).one()
+        await self.conn.execute(
+            insert(session_peers).values(
+                workspace_id=workspace_id, session_id=public_id, peer_id=peer_id, joined_at=now
+            )
+        )
         return to_session(row)
 
     async def list(
@@ -134,9 +149,11 @@ class SqlSessionRepository(Repository):
         ).first()
         return None if row is None else to_session(row)
 
-    async def add_message_count(self, session_id: str, delta: int) -> None:
-        """Add to the session's message counter."""
-        await self.conn.execute(_ADD_COUNT, {"b_session_id": session_id, "b_delta": delta})
+    async def add_message_count(self, session_id: str, delta: int) -> int:
+        """Add to the session's message counter and return the new count (under a row lock,
+        so concurrent appends get distinct positions)."""
+        result = await self.conn.execute(_ADD_COUNT, {"b_session_id": session_id, "b_delta": delta})
+        return int(result.scalar_one())
 
     async def message_count(self, workspace_id: str, peer_id: str, session_id: str) -> int | None:
         """Return the message counter of the peer's session; None when there is no such session."""

@@ -15,7 +15,9 @@ from mindkeeper.storage.tables import workspaces as t
 
 def to_workspace(row: DbRow) -> Workspace:
     """Map a row to the entity."""
-    return Workspace(row.id, row.public_id, row.name, row.metadata, row.created_at)
+    return Workspace(
+        row.id, row.public_id, row.name, row.metadata, row.created_at, row.configuration
+    )
 
 
 class SqlWorkspaceRepository(Repository):

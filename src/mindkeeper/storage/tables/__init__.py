@@ -1,14 +1,15 @@
 """Every table, one module per area, re-exported here so `metadata` is complete.
 
 `memory` (workspaces, peers, sessions, members, messages, notes, collections, documents),
-`agents` (Bedrock agent sessions, invocations, steps), `jobs` (the durable queue and vector
-indexes), `auth` (revoked keys, SigV4 access keys).
+`derived` (peer cards, message vectors), `agents` (Bedrock agent sessions, invocations,
+steps), `jobs` (the durable queue and vector indexes), `webhooks` (endpoints), `auth`
+(revoked keys, SigV4 access keys).
 """
 
 from __future__ import annotations
 
 from mindkeeper.storage.schema import metadata
-from mindkeeper.storage.tables import agents, auth, jobs
+from mindkeeper.storage.tables import agents, auth, derived, jobs, webhooks
 from mindkeeper.storage.tables.memory import (
     CONTENT_MAX,
     NAME_MAX,
@@ -18,6 +19,7 @@ from mindkeeper.storage.tables.memory import (
     messages,
     notes,
     peers,
+    session_peers,
     sessions,
     workspaces,
 )
@@ -29,12 +31,15 @@ __all__ = [
     "agents",
     "auth",
     "collections",
+    "derived",
     "documents",
     "jobs",
     "messages",
     "metadata",
     "notes",
     "peers",
+    "session_peers",
     "sessions",
+    "webhooks",
     "workspaces",
 ]

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.tables.memory import PUBLIC_ID_LENGTH, documents
-from mindkeeper.storage.types import IdentityKey, UTCDateTime
+from mindkeeper.storage.types import IdentityKey, JSONType, UTCDateTime
 
 #: Dimensions with an HNSW index: MiniLM / bge-small (384), nomic / bge-base (768),
 #: bge-large / mxbai (1024) and OpenAI text-embedding-3-small / ada-002 (1536).
@@ -47,13 +47,11 @@ jobs = Table(
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
-    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=False),
-    Column(
-        "session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=False
-    ),
-    Column(
-        "message_id", String(PUBLIC_ID_LENGTH), ForeignKey("messages.public_id"), nullable=False
-    ),
+    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=True),
+    Column("session_id", String(PUBLIC_ID_LENGTH), ForeignKey("sessions.public_id"), nullable=True),
+    Column("message_id", String(PUBLIC_ID_LENGTH), ForeignKey("messages.public_id"), nullable=True),
+    # What a job needs beyond its ids (observers of a derivation, a webhook event, ...).
+    Column("payload", JSONType, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("run_after", UTCDateTime(), nullable=False),
     Column("lease_owner", String(128), nullable=True),
@@ -73,10 +71,11 @@ jobs = Table(
 )
 
 
-def _hnsw_index(dim: int) -> Index:
+def hnsw_index(table: Table, dim: int) -> Index:
+    """A per-dimension HNSW index on `table.embedding` (PostgreSQL only)."""
     index = Index(
-        f"ix_documents_embedding_hnsw_{dim}",
-        cast(documents.c.embedding, VECTOR(dim)).label(f"embedding_{dim}"),
+        f"ix_{table.name}_embedding_hnsw_{dim}",
+        cast(table.c.embedding, VECTOR(dim)).label(f"embedding_{dim}"),
         postgresql_using="hnsw",
         postgresql_ops={f"embedding_{dim}": "vector_cosine_ops"},
         postgresql_where=text(f"embedding_dim = {dim}"),
@@ -84,4 +83,4 @@ def _hnsw_index(dim: int) -> Index:
     return index.ddl_if(dialect="postgresql")
 
 
-HNSW_INDEXES = tuple(_hnsw_index(dim) for dim in HNSW_DIMENSIONS)
+HNSW_INDEXES = tuple(hnsw_index(documents, dim) for dim in HNSW_DIMENSIONS)

@@ -1,7 +1,16 @@
-"""Tables of the memory model: workspaces, peers, sessions, messages, notes, collections, documents.
+"""Tables of the memory model: workspaces, peers, sessions and their members, messages, notes,
+collections, documents.
 
-Every table has a hidden integer `id` (the ordering key) and a 21-character public id.
-Foreign keys reference public ids, so scoped lookups need no joins.
+Every table has a hidden integer `id` (the ordering key) and a 21-character public id, and
+carries the public id of its workspace (the tenant key). Foreign keys reference public ids, so
+scoped lookups need no joins.
+
+Names: workspaces, peers and sessions are addressed by `name` on the Honcho v3 surface and by
+public id on v1. A session's `peer_id` is its owner on the v1 surface (a v1 user) and is null
+for sessions created on v3; who takes part is `session_peers`. A message's `sender_id` is the
+peer that wrote it; its `peer_id` is the owner of its session (null on v3-only sessions).
+A collection belongs to an observer peer (`peer_id`) and, when it holds conclusions, names the
+observed peer (`observed_id`); its documents repeat both for scoped reads.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.schema import SchemaItem
+from sqlalchemy.sql.elements import TextClause
 
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.types import Embedding, IdentityKey, JSONType, UTCDateTime
@@ -27,6 +37,18 @@ from mindkeeper.storage.types import Embedding, IdentityKey, JSONType, UTCDateTi
 PUBLIC_ID_LENGTH = 21
 NAME_MAX = 512
 CONTENT_MAX = 65_535
+#: Levels of a conclusion (documents of the v1 surface have none).
+LEVELS = ("explicit", "deductive", "inductive", "contradiction")
+
+
+def _empty_object() -> TextClause:
+    return text("'{}'")
+
+
+def _ref(name: str, target: str, nullable: bool = False) -> Column[str]:
+    return Column(
+        name, String(PUBLIC_ID_LENGTH), ForeignKey(f"{target}.public_id"), nullable=nullable
+    )
 
 
 def _public_id() -> Column[str]:
@@ -48,6 +70,7 @@ workspaces = Table(
     metadata,
     *_common(),
     Column("name", Text, nullable=False, unique=True),
+    Column("configuration", JSONType, nullable=False, server_default=_empty_object()),
     CheckConstraint(f"length(name) <= {NAME_MAX}", name="name_length"),
 )
 
@@ -59,6 +82,9 @@ peers = Table(
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
+    Column("configuration", JSONType, nullable=False, server_default=_empty_object()),
+    # The application side of v1 messages (`is_user: false`), hidden from v1 user lists.
+    Column("synthetic", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("workspace_id", "name"),
     CheckConstraint(f"length(name) <= {NAME_MAX}", name="name_length"),
 )
@@ -72,8 +98,28 @@ sessions = Table(
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
-    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=False),
+    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("configuration", JSONType, nullable=False, server_default=_empty_object()),
+    UniqueConstraint("workspace_id", "name"),
+    CheckConstraint(f"length(name) <= {NAME_MAX}", name="name_length"),
     Index(None, "peer_id", "id"),
+    Index(None, "workspace_id", "id"),
+)
+
+session_peers = Table(
+    "session_peers",
+    metadata,
+    Column("id", IdentityKey, primary_key=True, autoincrement=True),
+    _ref("workspace_id", "workspaces"),
+    _ref("session_id", "sessions"),
+    _ref("peer_id", "peers"),
+    Column("observe_me", Boolean, nullable=True),
+    Column("observe_others", Boolean, nullable=True),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Column("left_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("session_id", "peer_id"),
+    Index(None, "peer_id", "session_id"),
 )
 
 messages = Table(
@@ -88,9 +134,14 @@ messages = Table(
     Column(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
-    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=False),
+    Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=True),
+    _ref("sender_id", "peers"),
+    # Position in the session, from 1, without gaps.
+    Column("seq", Integer, nullable=False),
+    Column("token_count", Integer, nullable=False, server_default=text("0")),
     CheckConstraint(f"length(content) <= {CONTENT_MAX}", name="content_length"),
     Index(None, "session_id", "id"),
+    Index(None, "workspace_id", "sender_id", "id"),
 )
 
 notes = Table(
@@ -122,6 +173,7 @@ collections = Table(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
     Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=False),
+    _ref("observed_id", "peers", nullable=True),
     UniqueConstraint("peer_id", "name"),
     CheckConstraint(f"length(name) <= {NAME_MAX}", name="name_length"),
 )
@@ -144,6 +196,18 @@ documents = Table(
         "workspace_id", String(PUBLIC_ID_LENGTH), ForeignKey("workspaces.public_id"), nullable=False
     ),
     Column("peer_id", String(PUBLIC_ID_LENGTH), ForeignKey("peers.public_id"), nullable=False),
+    _ref("observed_id", "peers", nullable=True),
+    # Provenance of a conclusion: the session its source messages came from.
+    Column("session_id", String(PUBLIC_ID_LENGTH), nullable=True),
+    Column("level", String(16), nullable=True),
+    Column("source_ids", JSONType, nullable=True),
+    Column("times_derived", Integer, nullable=False, server_default=text("1")),
+    Column("deleted_at", UTCDateTime(), nullable=True),
     CheckConstraint(f"length(content) <= {CONTENT_MAX}", name="content_length"),
+    CheckConstraint(
+        "level IS NULL OR level IN ('explicit', 'deductive', 'inductive', 'contradiction')",
+        name="level",
+    ),
     Index(None, "collection_id", "id"),
+    Index(None, "workspace_id", "peer_id", "observed_id", "id"),
 )
