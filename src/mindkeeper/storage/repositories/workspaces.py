@@ -31,13 +31,25 @@ class SqlWorkspaceRepository(Repository):
         """Return the workspace by exact name."""
         return await self.first(select(t).where(t.c.name == name), to_workspace)
 
-    async def create(self, name: str, metadata: JSONObject, now: datetime) -> Workspace:
+    async def create(
+        self,
+        name: str,
+        metadata: JSONObject,
+        now: datetime,
+        configuration: JSONObject | None = None,
+    ) -> Workspace:
         """Insert a workspace."""
         with translate_integrity(f"App with name '{name}' already exists"):
             row = (
                 await self.conn.execute(
                     insert(t)
-                    .values(public_id=new_id(), name=name, metadata=metadata, created_at=now)
+                    .values(
+                        public_id=new_id(),
+                        name=name,
+                        metadata=metadata,
+                        configuration=configuration or {},
+                        created_at=now,
+                    )
                     .returning(t)
                 )
             ).one()
@@ -48,10 +60,16 @@ class SqlWorkspaceRepository(Repository):
         return await self.paginate(self.with_filter(select(t), t, filter), t, page, to_workspace)
 
     async def update(
-        self, workspace_id: str, name: str | None, metadata: JSONObject | None
+        self,
+        workspace_id: str,
+        name: str | None,
+        metadata: JSONObject | None,
+        configuration: JSONObject | None = None,
     ) -> Workspace | None:
-        """Change name and/or metadata."""
+        """Change name, metadata and/or configuration."""
         values: dict[str, Any] = {}
+        if configuration is not None:
+            values["configuration"] = configuration
         if name is not None:
             values["name"] = name
         if metadata is not None:

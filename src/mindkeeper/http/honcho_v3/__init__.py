@@ -1,0 +1,1 @@
+"""The Honcho v3 surface (`/v3/...`): workspaces, peers, sessions, messages, conclusions."""

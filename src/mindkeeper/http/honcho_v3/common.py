@@ -1,0 +1,48 @@
+"""Pieces every v3 route uses: pagination parameters and JSON replies with v3's statuses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from starlette.responses import Response
+
+from mindkeeper.core.values import PageRequest
+from mindkeeper.http.responses import JSONBytes
+
+
+async def pagination(
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+    reverse: bool = False,
+) -> PageRequest:
+    """Read `page`, `size` and `reverse` from the query string."""
+    return PageRequest(page=page, size=size, reverse=reverse)
+
+
+Paging = Annotated[PageRequest, Depends(pagination)]
+
+
+def ok(content: Any) -> JSONBytes:
+    """A 200 JSON reply."""
+    return JSONBytes(content)
+
+
+def created(content: Any) -> JSONBytes:
+    """A 201 JSON reply."""
+    return JSONBytes(content, status_code=201)
+
+
+def ok_or_created(content: Any, was_created: bool) -> JSONBytes:
+    """201 when a get-or-create route created the resource, else 200."""
+    return JSONBytes(content, status_code=201 if was_created else 200)
+
+
+def accepted(message: str) -> JSONBytes:
+    """A 202 acknowledgement `{"message": ...}`."""
+    return JSONBytes({"message": message}, status_code=202)
+
+
+def no_content() -> Response:
+    """A 204 with no body."""
+    return Response(status_code=204)

@@ -1,0 +1,62 @@
+"""Entity -> Honcho v3 JSON, in upstream's key order (reference §1.4).
+
+v3 addresses workspaces, peers and sessions by name: their `id` on the wire is the name, and
+the server id is sent as `uid` (which the current SDK reads when present).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from mindkeeper.core.entities import Member, Peer, Workspace
+from mindkeeper.core.values import Page
+
+T = TypeVar("T")
+
+
+def timestamp(value: datetime) -> str:
+    """UTC with `Z`; microseconds only when non-zero."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+
+
+def workspace(w: Workspace) -> dict[str, Any]:
+    """A Workspace."""
+    return {
+        "id": w.name,
+        "metadata": w.metadata,
+        "configuration": w.configuration,
+        "created_at": timestamp(w.created_at),
+        "uid": w.id,
+    }
+
+
+def peer(p: Peer, workspace_name: str) -> dict[str, Any]:
+    """A Peer."""
+    return {
+        "id": p.name,
+        "workspace_id": workspace_name,
+        "created_at": timestamp(p.created_at),
+        "metadata": p.metadata,
+        "configuration": p.configuration,
+        "uid": p.id,
+    }
+
+
+def peer_config(m: Member) -> dict[str, Any]:
+    """A SessionPeerConfig."""
+    return {"observe_me": m.observe_me, "observe_others": m.observe_others}
+
+
+def page(result: Page[T], item: Callable[[T], Any]) -> dict[str, Any]:
+    """A Page[T] envelope."""
+    return {
+        "items": [item(x) for x in result.items],
+        "total": result.total,
+        "page": result.page,
+        "size": result.size,
+        "pages": result.pages,
+    }

@@ -1,0 +1,13 @@
+"""Collects the /v3 routes. Literal segments are registered before parameters."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from mindkeeper.http.honcho_v3.routes import workspaces
+
+
+def routes() -> list[BaseRoute]:
+    """Return every /v3 route in matching order."""
+    modules = (workspaces,)
+    return [route for module in modules for route in module.router.routes]

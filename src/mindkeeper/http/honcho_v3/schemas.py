@@ -1,0 +1,244 @@
+"""Request bodies of the v3 surface, with upstream's limits and error messages (reference §1.3,
+§1.5). Unknown fields are ignored, as upstream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
+NAME_MAX = 512
+METADATA_KEYS_MAX = 100
+METADATA_DEPTH_MAX = 5
+MESSAGE_CONTENT_MAX = 25_000
+BATCH_MAX = 100
+
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)]
+
+
+def _strip_nul(value: Any) -> Any:
+    """Remove NUL characters from every string key and value (iteratively, no recursion)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            parent[key] = item.replace("\x00", "")
+        elif isinstance(item, dict):
+            if any("\x00" in k for k in item):
+                cleaned = {k.replace("\x00", ""): v for k, v in item.items()}
+                parent[key] = item = cleaned
+            stack.extend((item, k) for k in item)
+        elif isinstance(item, list):
+            stack.extend((item, i) for i in range(len(item)))
+    return root[0]
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of JSON objects and arrays (an object counts as 1)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level) for v in item)
+    return deepest
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """At most 100 top-level keys, nesting depth at most 5; NUL characters removed."""
+    if value is None:
+        return None
+    if len(value) > METADATA_KEYS_MAX:
+        raise ValueError(f"Metadata exceeds maximum of {METADATA_KEYS_MAX} top-level keys")
+    if _depth(value) > METADATA_DEPTH_MAX:
+        raise ValueError(f"Metadata nesting exceeds maximum depth of {METADATA_DEPTH_MAX}")
+    cleaned: dict[str, Any] = _strip_nul(value)
+    return cleaned
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
+OptionalMetadata = Annotated[dict[str, Any] | None, AfterValidator(check_metadata)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ReasoningConfig(_Body):
+    """`reasoning` of a workspace, session or message configuration."""
+
+    enabled: bool | None = None
+    custom_instructions: str | None = None
+
+
+class PeerCardConfig(_Body):
+    """`peer_card` of a workspace or session configuration."""
+
+    use: bool | None = None
+    create: bool | None = None
+
+
+class SummaryConfig(_Body):
+    """`summary` of a workspace or session configuration."""
+
+    enabled: bool | None = None
+    messages_per_short_summary: Annotated[int, Field(ge=10)] | None = None
+    messages_per_long_summary: Annotated[int, Field(ge=20)] | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> SummaryConfig:
+        short, long = self.messages_per_short_summary, self.messages_per_long_summary
+        if short is not None and long is not None and short >= long:
+            raise ValueError(
+                "messages_per_short_summary must be less than messages_per_long_summary"
+            )
+        return self
+
+
+class DreamConfig(_Body):
+    """`dream` of a workspace or session configuration."""
+
+    enabled: bool | None = None
+
+
+class Configuration(BaseModel):
+    """Workspace or session configuration; extra keys are kept verbatim."""
+
+    model_config = ConfigDict(extra="allow")
+
+    reasoning: ReasoningConfig | None = None
+    peer_card: PeerCardConfig | None = None
+    summary: SummaryConfig | None = None
+    dream: DreamConfig | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The object to store: `null` leaves removed."""
+        return _drop_nulls(self.model_dump(exclude_none=True))
+
+
+def _drop_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (_drop_nulls(v) if isinstance(v, dict) else v) for k, v in value.items() if v is not None
+    }
+
+
+class WorkspaceCreate(_Body):
+    """POST /v3/workspaces."""
+
+    id: Name
+    metadata: Metadata = Field(default_factory=dict)
+    configuration: Configuration = Field(default_factory=Configuration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" not in data and "name" in data:
+            return {**data, "id": data["name"]}
+        return data
+
+
+class WorkspaceUpdate(_Body):
+    """PUT /v3/workspaces/{W}."""
+
+    metadata: OptionalMetadata = None
+    configuration: Configuration | None = None
+
+
+class ListBody(_Body):
+    """Body of the `POST .../list` routes (optional; `filters` may be null)."""
+
+    filters: dict[str, Any] | None = None
+
+
+class PeerCreate(_Body):
+    """POST .../peers (get or create)."""
+
+    id: Name
+    metadata: OptionalMetadata = None
+    configuration: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" not in data and "name" in data:
+            return {**data, "id": data["name"]}
+        return data
+
+
+class PeerUpdate(_Body):
+    """PUT .../peers/{P}."""
+
+    metadata: OptionalMetadata = None
+    configuration: dict[str, Any] | None = None
+
+
+class SessionPeerConfig(_Body):
+    """A peer's settings in one session."""
+
+    observe_me: bool | None = None
+    observe_others: bool | None = None
+
+
+class SessionCreate(_Body):
+    """POST .../sessions (get or create)."""
+
+    id: Name
+    metadata: OptionalMetadata = None
+    peers: dict[str, SessionPeerConfig] | None = None
+    configuration: Configuration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" not in data and "name" in data:
+            return {**data, "id": data["name"]}
+        return data
+
+
+class SessionUpdate(_Body):
+    """PUT .../sessions/{S}."""
+
+    metadata: OptionalMetadata = None
+    configuration: Configuration | None = None
+
+
+class MessageConfiguration(_Body):
+    """Per-message configuration: only `reasoning` is recognised."""
+
+    reasoning: ReasoningConfig | None = None
+
+
+class MessageCreate(_Body):
+    """One message of a batch."""
+
+    peer_id: str
+    content: Annotated[str, Field(max_length=MESSAGE_CONTENT_MAX)]
+    metadata: OptionalMetadata = None
+    configuration: MessageConfiguration | None = None
+    created_at: datetime | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value: str) -> str:
+        return value.replace("\x00", "")
+
+
+class MessageBatch(_Body):
+    """POST .../sessions/{S}/messages."""
+
+    messages: Annotated[list[MessageCreate], Field(min_length=1, max_length=BATCH_MAX)]
+
+
+class MessageUpdate(_Body):
+    """PUT .../messages/{M}."""
+
+    metadata: OptionalMetadata = None
