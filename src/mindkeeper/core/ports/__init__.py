@@ -67,7 +67,13 @@ class WorkspaceRepository(Protocol):
         """Return the workspace with that exact name."""
         ...
 
-    async def create(self, name: str, metadata: JSONObject, now: datetime) -> Workspace:
+    async def create(
+        self,
+        name: str,
+        metadata: JSONObject,
+        now: datetime,
+        configuration: JSONObject | None = None,
+    ) -> Workspace:
         """Insert a workspace; AlreadyExists when the name is taken."""
         ...
 
@@ -76,7 +82,11 @@ class WorkspaceRepository(Protocol):
         ...
 
     async def update(
-        self, workspace_id: str, name: str | None, metadata: JSONObject | None
+        self,
+        workspace_id: str,
+        name: str | None,
+        metadata: JSONObject | None,
+        configuration: JSONObject | None = None,
     ) -> Workspace | None:
         """Change the given fields; None when missing; AlreadyExists on a taken name."""
         ...
