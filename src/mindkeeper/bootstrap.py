@@ -32,10 +32,15 @@ def build_embedder(settings: Settings, meter: UsageMeter | None = None) -> Embed
 
 
 def build_keyring(settings: Settings) -> Keyring:
-    """Return the local keyring for encrypted agent sessions (settings map + optional file)."""
+    """Return the session keyring: configured keys, else keys derived from the master key."""
     from mindkeeper.providers.keyring import load_keyring
+    from mindkeeper.providers.master_key import master_key_path
 
-    return load_keyring(settings.bedrock_keyring, settings.bedrock_keyring_file)
+    return load_keyring(
+        settings.bedrock_keyring,
+        settings.bedrock_keyring_file,
+        master_key_path(settings.data_dir),
+    )
 
 
 def build_agent_policy(settings: Settings) -> AgentPolicy:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default_factory=default_database_url)
+    #: The server's own files (the local master key of encrypted Bedrock sessions).
+    data_dir: Path = Field(default_factory=default_data_dir)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=500)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)

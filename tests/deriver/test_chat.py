@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from honcho import Honcho, InternalServerError
+from honcho import Honcho, InternalServerError, NotFoundError
 
 from tests.conftest import LiveServer
 from tests.deriver.fakes import FakeModelServer, Fault
@@ -63,6 +63,59 @@ def test_unknown_user_is_404_even_when_streaming(chat_server: LiveServer) -> Non
             assert response.status_code == 404
             assert response.headers["content-type"] == "application/json"
             assert response.json() == {"detail": "User with ID 'nobody-xxxxxxxxxxxxxx' not found"}
+
+
+USER_404 = {"detail": "User with ID 'nobody-xxxxxxxxxxxxxx' not found"}
+SESSION_404 = {"detail": "Session not found or does not belong to user"}
+
+
+def test_unknown_user_or_session_is_404_before_the_missing_model_503(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    live = server_factory()  # no MINDKEEPER_CHAT_MODEL: resources are still checked first
+    with live.client() as http:
+        app = http.post("/v1/apps", json={"name": "order"}).json()
+        users = f"/v1/apps/{app['id']}/users"
+        user = http.post(users, json={"name": "u"}).json()["id"]
+        other = http.post(users, json={"name": "o"}).json()["id"]
+        theirs = http.post(f"{users}/{other}/sessions", json={}).json()["id"]
+        own = http.post(f"{users}/{user}/sessions", json={}).json()["id"]
+        cases = [
+            (f"{users}/nobody-xxxxxxxxxxxxxx/sessions/{own}/chat", USER_404),
+            (f"/v1/apps/nosuchapp/users/nobody-xxxxxxxxxxxxxx/sessions/{own}/chat", USER_404),
+            (f"{users}/{user}/sessions/nosuchsession12345678/chat", SESSION_404),
+            (f"{users}/{user}/sessions/{theirs}/chat", SESSION_404),  # another user's session
+        ]
+        for url, detail in cases:
+            for stream in (False, True):
+                response = http.post(url, json={"queries": "q", "stream": stream})
+                assert response.status_code == 404, (url, stream)
+                assert response.headers["content-type"] == "application/json"
+                assert response.json() == detail
+        for stream in (False, True):
+            response = http.post(
+                f"{users}/{user}/sessions/{own}/chat", json={"queries": "q", "stream": stream}
+            )
+            assert response.status_code == 503
+        # Nothing was written on the way: no reserved collection, no representation note.
+        assert http.post(f"{users}/{user}/collections/list", json={}).json()["items"] == []
+        assert http.post(f"{users}/{user}/metamessages/list", json={}).json()["items"] == []
+    honcho = Honcho(base_url=live.url, max_retries=0)
+    with pytest.raises(NotFoundError) as raised:
+        honcho.apps.users.sessions.chat(
+            app_id=app["id"], user_id=user, session_id=theirs, queries="q"
+        )
+    assert raised.value.status_code == 404
+    honcho.close()
+
+
+def test_unknown_session_is_404_with_a_model_too(chat_server: LiveServer) -> None:
+    with chat_server.client() as http:
+        url = _user(http).rsplit("/", 2)[0] + "/nosuchsession12345678/chat"
+        for stream in (False, True):
+            response = http.post(url, json={"queries": "q", "stream": stream})
+            assert response.status_code == 404
+            assert response.json() == SESSION_404
 
 
 def test_without_a_model_chat_is_a_clear_503_naming_the_setting(

@@ -133,7 +133,7 @@ def test_a_backlog_gives_one_summary_per_twenty_messages(
     honcho.close()
 
 
-def test_chat_on_unknown_session_answers_from_facts(
+def test_chat_on_unknown_session_is_404(
     server_factory: Callable[..., LiveServer],
     deriver_settings: Callable[..., dict[str, Any]],
 ) -> None:
@@ -143,5 +143,5 @@ def test_chat_on_unknown_session_answers_from_facts(
         user = http.post(f"/v1/apps/{app['id']}/users", json={"name": "u"}).json()
         url = f"/v1/apps/{app['id']}/users/{user['id']}/sessions/nosuchsession12345678/chat"
         response = http.post(url, json={"queries": "anything?"})
-        assert response.status_code == 200
-        assert response.json() == {"content": "Based on memory: nothing known."}
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Session not found or does not belong to user"}

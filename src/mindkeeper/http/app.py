@@ -23,6 +23,9 @@ from mindkeeper.http.honcho_v1.auth import HonchoGuard
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
 from mindkeeper.http.ratelimit import TokenBuckets
 
+#: Response headers a browser page may read: AWS error type and request id, SDK retry hints.
+EXPOSED_HEADERS = ["x-amzn-RequestId", "x-amzn-ErrorType", "x-should-retry", "Retry-After"]
+
 
 def create_app(settings: Settings, runtime: Runtime) -> Any:
     """Build the application over a runtime (database, embedder, clock) made by bootstrap."""
@@ -56,14 +59,6 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     app.state.settings = settings
     limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.honcho_guard = HonchoGuard(runtime, settings, limiter)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            max_age=600,
-        )
     honcho_errors.install(app)
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(queue_status.router.routes)
@@ -76,4 +71,16 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     asgi: Any = SigV4Guard(
         BedrockSurface(cast(Any, app), runtime, settings), runtime, settings, bedrock_limiter
     )
-    return BodySizeLimit(asgi, settings.max_body_bytes, responders)
+    limited: Any = BodySizeLimit(asgi, settings.max_body_bytes, responders)
+    if not settings.cors_origins:
+        return limited
+    # Outermost, so that preflights and the headers of every response (Bedrock's, the 413s and
+    # the SigV4 refusals included) are handled before any surface sees the request.
+    return CORSMiddleware(
+        limited,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )

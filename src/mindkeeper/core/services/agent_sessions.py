@@ -71,6 +71,16 @@ def open_metadata(runtime: Runtime, session: StoredSession) -> StringMap:
     return data
 
 
+def require_key(runtime: Runtime, session: StoredSession) -> None:
+    """Forbidden unless the server holds the key that sealed the session's data.
+
+    Checked before sealing more into a session, so that one session is never sealed under two
+    kinds of key (a configured one and one derived from the local master key).
+    """
+    if session.key_ref is not None:
+        open_metadata(runtime, session)
+
+
 def view(
     runtime: Runtime, session: StoredSession, status: SessionStatus, metadata: StringMap | None
 ) -> AgentSession:
@@ -205,6 +215,7 @@ async def update(
         stored = await require_writable(runtime, uow, account_id, session_id, now)
         blob = None
         if metadata is not None:
+            require_key(runtime, stored)
             blob = seal_metadata(runtime, account_id, session_id, stored.key_ref, metadata)
         updated = await uow.agents.update_session(stored.key, now=now, metadata_blob=blob)
         await uow.commit()

@@ -21,7 +21,7 @@ from mindkeeper.core.agents import (
     StoredStep,
 )
 from mindkeeper.core.ports import Runtime
-from mindkeeper.core.services.agent_sessions import require, require_writable
+from mindkeeper.core.services.agent_sessions import require, require_key, require_writable
 from mindkeeper.errors import Conflict, NotFound, QuotaExceeded
 
 
@@ -88,6 +88,7 @@ async def put_step(runtime: Runtime, account_id: str, session_id: str, new: NewS
         session = await require_writable(runtime, uow, account_id, session_id, now)
         blob = new.payload
         if session.key_ref is not None:
+            require_key(runtime, session)
             context = step_context(account_id, session.id, step_id)
             blob = runtime.keyring.seal(session.key_ref, new.payload, context)
         added = await uow.agents.add_step(session, new.invocation_id, step_id, new.time, blob, now)

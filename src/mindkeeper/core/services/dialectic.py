@@ -1,13 +1,12 @@
 """The dialectic chat: answer an application's questions about a peer from what was learnt.
 
 `prepare` does everything that can fail for a reason the caller should see as a normal error
-before any answer is sent: it checks that a dialectic model is configured (ModelNotConfigured),
-that the peer exists (NotFound, creating the reserved collection on first use, as Honcho v1
-does), gathers the facts nearest to the queries in the reserved collection, the latest
-summaries and recent messages of the session, and saves the representation note
-(`honcho_user_representation`) on the session's newest peer message. `answer` and `stream`
-then call the model. An unknown or foreign session is not an error (as upstream): the answer
-then rests on the facts alone.
+before any answer is sent, resources first: it checks that the peer exists and that the
+session is the peer's (NotFound), then that a dialectic model is configured
+(ModelNotConfigured); it gathers the facts nearest to the queries in the reserved collection
+(created on first use, as Honcho v1 does), the latest summaries and recent messages of the
+session, and saves the representation note (`honcho_user_representation`) on the session's
+newest peer message. `answer` and `stream` then call the model.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from mindkeeper.core.entities import Document, Message
 from mindkeeper.core.ports import Runtime, StoredVector
 from mindkeeper.core.ports.models import ChatModel, Prompt
 from mindkeeper.core.prompts import dialectic_prompt, representation
-from mindkeeper.core.services import collections
+from mindkeeper.core.services import collections, peers, sessions
 from mindkeeper.core.services.deriver import LONG_SUMMARY_LABEL, SHORT_SUMMARY_LABEL
 
 REPRESENTATION_LABEL = "honcho_user_representation"
@@ -51,7 +50,10 @@ def _merge(results: Sequence[Sequence[Document]], limit: int) -> list[str]:
 async def prepare(
     runtime: Runtime, workspace_id: str, peer_id: str, session_id: str, queries: Sequence[str]
 ) -> DialecticCall:
-    """Check configuration and the peer, gather context, save the representation note."""
+    """Check the peer, the session and the model, gather context, save the representation note."""
+    async with runtime.uow(write=False) as uow:
+        await peers.require(uow, workspace_id, peer_id)
+        await sessions.require(uow, workspace_id, peer_id, session_id)
     model = runtime.models.require("dialectic")
     policy = runtime.dialectic_policy
     queries = [q for q in queries if q.strip()] or list(queries)

@@ -89,7 +89,7 @@ def _token(listing: str, scope: str, cursor: ListCursor | None) -> str | None:
 async def create_session(ctx: Context, req: Request) -> Reply:
     """PUT /sessions/ - CreateSession."""
     problems = Problems()
-    data = schemas.create_session(problems, req.json())
+    data = schemas.create_session(problems, req.json(), ctx.home.account_id)
     problems.raise_if_any()
     created = await agent_sessions.create(
         ctx.runtime, ctx.home.account_id, data.metadata, data.key_ref, data.tags

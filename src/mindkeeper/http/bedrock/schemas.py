@@ -157,8 +157,8 @@ def tag_keys(problems: Problems, query: dict[str, list[str]]) -> list[str] | Non
     return keys
 
 
-def create_session(problems: Problems, body: dict[str, Any]) -> NewSessionInput:
-    """CreateSession body: optional metadata, KMS key ARN and tags."""
+def create_session(problems: Problems, body: dict[str, Any], account_id: str) -> NewSessionInput:
+    """CreateSession body: optional metadata, KMS key ARN (of the caller's account) and tags."""
     key_ref = string(
         problems,
         "encryptionKeyArn",
@@ -168,6 +168,13 @@ def create_session(problems: Problems, body: dict[str, Any]) -> NewSessionInput:
         pattern=KMS_KEY_RE,
         pattern_text=KMS_KEY_PATTERN,
     )
+    if key_ref is not None and key_ref.split(":")[4] != account_id:
+        problems.add(
+            "encryptionKeyArn",
+            f"Member must be a KMS key of the caller's account {account_id}",
+            key_ref,
+        )
+        key_ref = None
     return NewSessionInput(
         metadata(problems, body.get("sessionMetadata")) or {},
         key_ref,

@@ -1,8 +1,9 @@
 """Dialectic chat: POST …/sessions/{session_id}/chat, whole (`{"content": …}`) or streamed.
 
 Streaming sends raw text chunks as `text/event-stream; charset=utf-8` with no SSE framing, as
-Honcho v1 does. Unlike upstream, nothing is sent before the answer has started: a missing
-model, an unknown user, or a provider that fails before its first token give a normal
+Honcho v1 does. Unlike upstream, nothing is sent before the answer has started: an unknown
+user or session (404, checked first, as upstream checks resources before calling a model), a
+missing model, or a provider that fails before its first token give a normal
 `{"detail": …}` error with its status. Only a failure after the first chunk can truncate a
 stream (the connection then closes early). Model errors are 503 with `x-should-retry: false`
 when retrying cannot help (no model configured, bad key), so the SDK does not repeat them.
