@@ -24,8 +24,9 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands[1].strip() in ci.splitlines()
 
 
-def test_quick_example_runs(server: LiveServer, backend: str) -> None:
-    example = _python_blocks()[0].replace("http://127.0.0.1:8000", server.url)
+def run_quick_example(url: str) -> None:
+    """Run the README's quick example against the server at `url` and check what it prints."""
+    example = _python_blocks()[0].replace("http://127.0.0.1:8000", url)
     result = subprocess.run(
         [sys.executable, "-c", example], capture_output=True, text=True, timeout=120, check=False
     )
@@ -33,3 +34,7 @@ def test_quick_example_runs(server: LiveServer, backend: str) -> None:
     lines = result.stdout.strip().splitlines()
     assert "I just moved to Lisbon" in lines[0]
     assert lines[1] == "['Alice lives in Lisbon']"
+
+
+def test_quick_example_runs(server: LiveServer, backend: str) -> None:
+    run_quick_example(server.url)

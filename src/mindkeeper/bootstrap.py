@@ -12,11 +12,12 @@ from typing import Any
 from mindkeeper import bootstrap_models
 from mindkeeper.config import Settings
 from mindkeeper.core.agents import AgentPolicy
-from mindkeeper.core.ports import Embedder
+from mindkeeper.core.ports import Embedder, TokenCounter
 from mindkeeper.core.ports.agents import Keyring
 from mindkeeper.core.ports.auth import Security
 from mindkeeper.core.ports.models import ChatModel, ModelRoles, UsageMeter
 from mindkeeper.core.values import Clock, utcnow
+from mindkeeper.providers.tokens import O200kTokenCounter
 from mindkeeper.storage import migrate
 from mindkeeper.storage.engine import Database, create_database
 from mindkeeper.storage.uow import SqlUnitOfWork
@@ -83,6 +84,7 @@ class AppRuntime:
         self.settings = settings
         self.database = database
         self.embedder = embedder
+        self.tokens: TokenCounter = O200kTokenCounter()
         self.clock = clock
         self.keyring = keyring if keyring is not None else build_keyring(settings)
         self.agent_policy = build_agent_policy(settings)

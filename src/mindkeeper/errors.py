@@ -8,7 +8,9 @@ MindkeeperError
  ├── QuotaExceeded     a configured count or size limit would be passed
  ├── Unauthorized      no or bad credentials
  ├── Forbidden         credentials are fine but do not reach this resource
- └── Unavailable       a dependency (model, embedder, database) cannot serve now
+ ├── Unavailable       a dependency (model, embedder, database) cannot serve now
+ └── StartupError      the process cannot start as configured: a setting, a secret file, the
+                       database's file or host, the port (one line for the user, exit status 1)
 """
 
 from __future__ import annotations
@@ -52,3 +54,7 @@ class Forbidden(MindkeeperError):
 
 class Unavailable(MindkeeperError):
     """A dependency cannot serve the request now."""
+
+
+class StartupError(MindkeeperError):
+    """The process cannot start as configured; the message names what and why, in one line."""

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
-from mindkeeper.cli.keys import emit_secret, fail, with_database
+from mindkeeper.cli.keys import emit_secret, with_database
 from mindkeeper.core.services import credentials
-from mindkeeper.errors import MindkeeperError
 from mindkeeper.providers.secrets import (
     SecretError,
     generate_credentials_key,
@@ -58,26 +57,16 @@ def run_create(args: argparse.Namespace) -> int:
     """Create an access key and print it in `~/.aws/credentials` format."""
     settings = load_settings(args)
     account_id = args.account_id or settings.bedrock_account_id
-    try:
-        box = load_credentials_box(
-            settings.auth_credentials_key, settings.auth_credentials_key_file
-        )
-    except SecretError as exc:
-        return fail(str(exc))
+    box = load_credentials_box(settings.auth_credentials_key, settings.auth_credentials_key_file)
     if box is None:
-        return fail(
+        raise SecretError(
             "no credentials key is set: set MINDKEEPER_AUTH_CREDENTIALS_KEY_FILE (or "
             "MINDKEEPER_AUTH_CREDENTIALS_KEY); `mindkeeper credentials generate-key --file PATH` "
             "makes one"
         )
-    try:
-        created = asyncio.run(
-            with_database(
-                settings, lambda open_uow: credentials.create(open_uow(), box, account_id)
-            )
-        )
-    except MindkeeperError as exc:
-        return fail(exc.message, 1)
+    created = asyncio.run(
+        with_database(settings, lambda open_uow: credentials.create(open_uow(), box, account_id))
+    )
     print(
         f"mindkeeper: access key for account {created.account_id}; the secret is shown only now",
         file=sys.stderr,
@@ -101,14 +90,9 @@ def run_list(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     """Revoke an access key; running servers refuse it within `auth_cache_seconds`."""
     settings = load_settings(args)
-    try:
-        asyncio.run(
-            with_database(
-                settings, lambda open_uow: credentials.revoke(open_uow(), args.access_key_id)
-            )
-        )
-    except MindkeeperError as exc:
-        return fail(exc.message, 1)
+    asyncio.run(
+        with_database(settings, lambda open_uow: credentials.revoke(open_uow(), args.access_key_id))
+    )
     print(f"mindkeeper: revoked access key {args.access_key_id}")
     return 0
 

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import sys
 from typing import Any
 
 from mindkeeper import __version__
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings
+from mindkeeper.errors import MindkeeperError
 from mindkeeper.storage import migrate as migrations
 
 
@@ -24,6 +26,8 @@ def register(sub: Any) -> None:
 async def _database(settings: Settings) -> dict[str, Any]:
     try:
         current = await migrations.current_revision(settings.database_url)
+    except MindkeeperError as exc:  # a file that cannot be opened, a host that cannot be reached
+        return {"reachable": False, "error": exc.message}
     except Exception as exc:  # reported, not raised: doctor must always print
         return {"reachable": False, "error": f"{type(exc).__name__}: {exc}"}
     head = migrations.head_revision()
@@ -33,9 +37,16 @@ async def _database(settings: Settings) -> dict[str, Any]:
 def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
     problems = []
     if not database.get("reachable"):
-        problems.append("the database is not reachable")
+        problems.append(str(database["error"]))
     elif database.get("schema_revision") != database.get("schema_head"):
         problems.append("the schema is not at head: run `mindkeeper migrate`")
+    from mindkeeper.bootstrap import build_security
+    from mindkeeper.providers.secrets import SecretError
+
+    try:
+        build_security(settings)
+    except SecretError as exc:
+        problems.append(exc.message)
     if settings.embedder == "local":
         for module in ("onnxruntime", "tokenizers"):
             if importlib.util.find_spec(module) is None:
@@ -50,7 +61,7 @@ def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the report; exit 1 when something is missing."""
+    """Print the report on stdout; when something is missing, also one line on stderr, exit 1."""
     settings = load_settings(args)
     database = asyncio.run(_database(settings))
     problems = _problems(settings, database)
@@ -61,4 +72,6 @@ def run(args: argparse.Namespace) -> int:
         "missing": problems,
     }
     print(json.dumps(report, indent=2))
+    if problems:
+        print(f"mindkeeper: {'; '.join(problems)}", file=sys.stderr)
     return 1 if problems else 0

@@ -26,7 +26,6 @@ from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.ports.auth import KeyCodec
 from mindkeeper.core.services import keys
 from mindkeeper.core.values import utcnow
-from mindkeeper.errors import MindkeeperError
 from mindkeeper.providers.secrets import SecretError, generate_jwt_secret, load_jwt_codec
 
 T = TypeVar("T")
@@ -114,34 +113,31 @@ def run_create(args: argparse.Namespace) -> int:
         return fail(
             "give either --admin or at least one of --app-id/--user-id/--session-id/--collection-id"
         )
+    codec = _codec(settings)
     try:
-        codec = _codec(settings)
         lifetime = parse_duration(args.expires_in) if args.expires_in else None
-    except (SecretError, ValueError) as exc:
+    except ValueError as exc:
         return fail(str(exc))
     now = utcnow()
     expires_at: datetime | None = now + lifetime if lifetime else None
-    try:
-        if args.admin:
-            minted = keys.mint_admin(codec, now, expires_at)
-        else:
-            minted = asyncio.run(
-                with_database(
-                    settings,
-                    lambda open_uow: keys.mint(
-                        open_uow(),
-                        codec,
-                        now,
-                        workspace_id=args.app_id,
-                        peer_id=args.user_id,
-                        session_id=args.session_id,
-                        collection_id=args.collection_id,
-                        expires_at=expires_at,
-                    ),
-                )
+    if args.admin:
+        minted = keys.mint_admin(codec, now, expires_at)
+    else:
+        minted = asyncio.run(
+            with_database(
+                settings,
+                lambda open_uow: keys.mint(
+                    open_uow(),
+                    codec,
+                    now,
+                    workspace_id=args.app_id,
+                    peer_id=args.user_id,
+                    session_id=args.session_id,
+                    collection_id=args.collection_id,
+                    expires_at=expires_at,
+                ),
             )
-    except MindkeeperError as exc:
-        return fail(exc.message, 1)
+        )
     scope = minted.scope
     what = (
         "admin key"
@@ -170,18 +166,10 @@ def run_create(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     """Record a revocation; running servers refuse the key within `auth_cache_seconds`."""
     settings = load_settings(args)
-    try:
-        codec = _codec(settings)
-    except SecretError as exc:
-        return fail(str(exc))
-    try:
-        key_id = asyncio.run(
-            with_database(
-                settings, lambda open_uow: keys.revoke(open_uow(), codec, args.key, utcnow())
-            )
-        )
-    except MindkeeperError as exc:
-        return fail(exc.message, 1)
+    codec = _codec(settings)
+    key_id = asyncio.run(
+        with_database(settings, lambda open_uow: keys.revoke(open_uow(), codec, args.key, utcnow()))
+    )
     print(f"mindkeeper: revoked key {key_id}")
     return 0
 

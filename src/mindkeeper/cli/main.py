@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from mindkeeper import __version__
 from mindkeeper.cli import credentials, doctor, keys, migrate, queue, reindex, serve, worker
+from mindkeeper.errors import MindkeeperError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,9 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    A domain error ends the command with its message as one line on stderr and status 1: a
+    start-up failure (a setting, a secret file, the database, the port) or a refused request.
+    """
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except MindkeeperError as exc:
+        print(f"mindkeeper: {' '.join(exc.message.splitlines())}", file=sys.stderr, flush=True)
+        return 1
 
 
 if __name__ == "__main__":

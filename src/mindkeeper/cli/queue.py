@@ -5,7 +5,8 @@
 
 `status` prints counts by state, retries, the oldest waiting job, whether the queue is stalled
 (and why) and the sessions with unfinished or dead jobs; it exits 2 when the queue is stalled.
-`retry` puts dead jobs back to pending with fresh attempts.
+`retry` puts dead jobs back to pending with fresh attempts. Both migrate the database to the
+shipped schema first, as `serve` does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings
+from mindkeeper.storage import migrate as migrations
 
 
 def register(sub: Any) -> None:
@@ -45,6 +47,7 @@ async def _status(settings: Settings, session_id: str | None) -> dict[str, Any]:
     from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import queue
 
+    await migrations.upgrade(settings.database_url)
     runtime = build_runtime(settings)
     try:
         return (await queue.report(runtime, session_id)).as_dict()
@@ -101,6 +104,7 @@ async def _retry(settings: Settings, session_id: str | None) -> int:
     from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import queue
 
+    await migrations.upgrade(settings.database_url)
     runtime = build_runtime(settings)
     try:
         return await queue.retry_dead(runtime, session_id)

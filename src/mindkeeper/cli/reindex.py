@@ -18,6 +18,7 @@ from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings
+from mindkeeper.storage import migrate as migrations
 
 
 def register(sub: Any) -> None:
@@ -49,6 +50,7 @@ async def _reindex(settings: Settings, batch_size: int) -> int:
     from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import reindex
 
+    await migrations.upgrade(settings.database_url)
     runtime = build_runtime(settings)
     try:
         if runtime.embedder is None:

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import ipaddress
 import os
+import socket
 import sys
 from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings, redact_url
+from mindkeeper.errors import StartupError
 from mindkeeper.storage import migrate as migrations
 
 
@@ -79,11 +81,47 @@ def describe_auth(settings: Settings, insecure: bool) -> str:
     return "authentication is off: serving this host only (loopback)"
 
 
+def check_port(host: str, port: int) -> None:
+    """StartupError when the address cannot be bound (in use, not local, unknown host)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            # The options the server's own listening socket uses.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def check_startup(settings: Settings) -> None:
+    """Load the secrets and keyring the server reads from files, and try the port, first.
+
+    Server processes build the application themselves; a bad file or a taken port is found
+    here instead, as a StartupError in the process the user started, before any migration.
+    """
+    from mindkeeper.bootstrap import build_keyring, build_security
+
+    build_security(settings)
+    try:
+        build_keyring(settings)
+    except ValueError as exc:  # the keyring names the setting and what is wrong with it
+        raise StartupError(str(exc)) from None
+    check_port(settings.host, settings.port)
+
+
 def run(args: argparse.Namespace) -> int:
     """Migrate and serve until interrupted."""
     import uvicorn
 
     settings = load_settings(args, host=args.host, port=args.port, workers=args.workers)
+    check_startup(settings)
     refusal = check_exposure(settings, args.insecure)
     if refusal:
         print(f"mindkeeper: {refusal}", file=sys.stderr, flush=True)

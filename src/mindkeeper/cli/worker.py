@@ -20,6 +20,7 @@ from typing import Any
 
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings, redact_url
+from mindkeeper.storage import location
 from mindkeeper.storage import migrate as migrations
 
 
@@ -38,31 +39,34 @@ async def _serve(settings: Settings) -> int:
     from mindkeeper.core.services import queue
     from mindkeeper.worker.runner import DeriverWorker
 
-    current = await migrations.current_revision(settings.database_url)
-    head = migrations.head_revision()
-    if current != head:
-        print(
-            f"mindkeeper worker: the schema is at {current}, not {head}: run `mindkeeper migrate`",
-            file=sys.stderr,
-        )
-        return 1
-    runtime = build_runtime(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    reason = queue.deriver_unavailable_reason(runtime)
-    if reason is not None:
-        print(f"mindkeeper worker: cannot run: {reason}", file=sys.stderr)
-        await runtime.close()
-        return 1
-    worker = DeriverWorker(runtime)
-    print(
-        f"mindkeeper worker: {worker.name} on {redact_url(settings.database_url)}, "
-        f"{worker.concurrency} job slot(s)",
-        flush=True,
-    )
+    runtime = build_runtime(settings)  # the configuration is checked before the database
     try:
+        current = await migrations.current_revision(settings.database_url)
+        head = migrations.head_revision()
+        if current != head:
+            where = location.describe(settings.database_url)
+            state = f"is at schema {current}, not {head}" if current else "has no schema yet"
+            print(f"mindkeeper worker: {where} {state}: run `mindkeeper migrate`", file=sys.stderr)
+            return 1
+        reason = queue.deriver_unavailable_reason(runtime)
+        if reason is not None:
+            print(f"mindkeeper worker: cannot run: {reason}", file=sys.stderr)
+            return 1
+        # Logging starts with the worker: Alembic's notes on the revision check are not news.
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        worker = DeriverWorker(runtime)
+        print(
+            f"mindkeeper worker: {worker.name} on {redact_url(settings.database_url)}, "
+            f"{worker.concurrency} job slot(s)",
+            flush=True,
+        )
         await worker.run(stop)
     finally:
         await runtime.close()
@@ -79,8 +83,4 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency is not None:
         overrides["deriver_concurrency"] = args.concurrency
     settings = load_settings(args, **overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     return asyncio.run(_serve(settings))

@@ -20,6 +20,7 @@ from mindkeeper.http.bedrock.sigv4 import SigV4Guard
 from mindkeeper.http.honcho_v1 import errors as honcho_errors
 from mindkeeper.http.honcho_v1 import router as honcho_router
 from mindkeeper.http.honcho_v1.auth import HonchoGuard
+from mindkeeper.http.honcho_v3 import router as honcho_v3_router
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
 from mindkeeper.http.ratelimit import TokenBuckets
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(queue_status.router.routes)
     app.router.routes.extend(honcho_router.routes())
+    app.router.routes.extend(honcho_v3_router.routes())
     responders: list[tuple[str, TooLargeResponder]] = [
         ("/sessions", bedrock_too_large),
         ("/tags", bedrock_too_large),

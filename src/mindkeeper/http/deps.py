@@ -6,7 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from mindkeeper.core.ports import Embedder, Runtime, UnitOfWork
+from mindkeeper.core.ports import Embedder, Runtime, TokenCounter, UnitOfWork
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -34,7 +34,13 @@ async def get_embedder(request: Request) -> Embedder | None:
     return runtime_of(request).embedder
 
 
+async def get_tokens(request: Request) -> TokenCounter:
+    """The token counter (o200k_base)."""
+    return runtime_of(request).tokens
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ReadUow = Annotated[UnitOfWork, Depends(get_read_uow)]
 WriteUow = Annotated[UnitOfWork, Depends(get_write_uow)]
 EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]
+TokensDep = Annotated[TokenCounter, Depends(get_tokens)]

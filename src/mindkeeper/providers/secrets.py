@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
 from mindkeeper.core.ports.auth import KeyScope, Security
-from mindkeeper.errors import Unauthorized
+from mindkeeper.errors import StartupError, Unauthorized
 
 INVALID_JWT = "Invalid JWT"
 MIN_SECRET_CHARS = 32
@@ -37,7 +37,7 @@ NONCE_BYTES = 12
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
-class SecretError(ValueError):
+class SecretError(StartupError, ValueError):
     """A secret is missing, unreadable or too weak; the message says which and how to fix it."""
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mindkeeper.config import Settings
+from mindkeeper.storage import location
 from mindkeeper.storage.dialects import sqlite as sqlite_dialect
 from mindkeeper.storage.dialects.inline import InlineEngine
 
@@ -72,12 +73,15 @@ class Database:
         await self.engine.dispose()
 
 
+def async_engine(database_url: str, **options: Any) -> AsyncEngine:
+    """Create an async engine; every engine starts here, after `location.prepare`."""
+    location.prepare(database_url)
+    return create_async_engine(database_url, **options)
+
+
 def _sqlite_engines(settings: Settings, common: dict[str, Any]) -> Database:
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     busy = settings.sqlite_busy_timeout_ms
-    engine = create_async_engine(
+    engine = async_engine(
         settings.database_url,
         connect_args={"timeout": busy / 1000},
         **common,
@@ -109,7 +113,7 @@ def create_database(settings: Settings) -> Database:
     }
     if settings.is_sqlite:
         return _sqlite_engines(settings, common)
-    engine = create_async_engine(
+    engine = async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,

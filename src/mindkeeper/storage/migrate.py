@@ -12,9 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from mindkeeper.storage import location
+from mindkeeper.storage.engine import async_engine
 from mindkeeper.storage.tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -49,9 +50,9 @@ def _diff(connection: Connection) -> list[Any]:
 
 
 async def _run(database_url: str, fn: Any) -> Any:
-    engine = create_async_engine(database_url, poolclass=NullPool)
+    engine = async_engine(database_url, poolclass=NullPool)
     try:
-        async with engine.begin() as conn:
+        async with location.begin(engine, database_url) as conn:
             if engine.dialect.name == "sqlite":
                 await conn.execute(text("PRAGMA foreign_keys=OFF"))
             return await conn.run_sync(fn)
