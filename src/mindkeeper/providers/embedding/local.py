@@ -2,7 +2,8 @@
 
 A model directory holds ``MANIFEST.json`` (model, precision, dim, file hashes), the ONNX
 graph it names and ``tokenizer.json``. The package ships the int8 all-MiniLM-L6-v2 in
-``assets/``; an fp32 build of the same model can live in any other directory.
+``assets/`` (its integer products are exact on every CPU; see ``minilm_graph``); an fp32
+build of the same model can live in any other directory.
 
 onnxruntime is imported on first use, after ``ORT_DISABLE_TELEMETRY=1`` is set (unless the
 environment already says otherwise), so nothing is written under the user's home.
@@ -53,12 +54,17 @@ class Manifest:
     normalized: bool = True
     upstream: str = ""
     license: str = ""
+    variant: str = ""  # names a build whose vectors differ from another of the same precision
     build: dict[str, str] = field(default_factory=dict)
 
     @property
     def model_id(self) -> str:
-        """Model name plus precision, e.g. ``all-MiniLM-L6-v2:int8``."""
-        return f"{self.model}:{self.precision}"
+        """Model name, precision and variant, e.g. ``all-MiniLM-L6-v2:int8-w7``.
+
+        Stored with every vector: builds whose vectors differ must have different ids.
+        """
+        suffix = f"-{self.variant}" if self.variant else ""
+        return f"{self.model}:{self.precision}{suffix}"
 
     @classmethod
     def read(cls, model_dir: Path) -> Manifest:

