@@ -29,6 +29,7 @@ import uvicorn
 from mindkeeper.bootstrap import AppRuntime, build_embedder, build_runtime
 from mindkeeper.config import Settings, normalise_database_url
 from mindkeeper.http.app import create_app
+from mindkeeper.http.parser_errors import PROTOCOL
 from mindkeeper.storage import migrate
 
 ALL_BACKENDS = ("sqlite", "postgresql")
@@ -207,7 +208,10 @@ class _ServerThread:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio")
+        # The protocol `mindkeeper serve` runs, so tests see the answers users see.
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", loop="asyncio", http=PROTOCOL
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=args.access_log,
         loop="uvloop",
-        http="httptools",
+        http="mindkeeper.http.parser_errors:AwsShapedHttpToolsProtocol",
         proxy_headers=False,
         server_header=False,
     )

@@ -102,7 +102,7 @@ class BodySizeLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                return  # the client left before its body was complete: nothing to run
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:

@@ -11,15 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from mindkeeper.core.agents import ListCursor, ListRequest
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.services import agent_sessions, agent_steps
-from mindkeeper.errors import Invalid
 from mindkeeper.http.bedrock import mapping, pagination, schemas
 from mindkeeper.http.bedrock.arn import Home, SessionRef
-from mindkeeper.http.bedrock.validation import Problems
+from mindkeeper.http.bedrock.validation import Problems, json_object
 
 JSON = dict[str, Any]
 
@@ -58,17 +55,7 @@ class Request:
 
     def json(self) -> JSON:
         """The body as a JSON object; an absent body reads as `{}`."""
-        if not self.body.strip():
-            return {}
-        try:
-            data = orjson.loads(self.body)
-        except orjson.JSONDecodeError:
-            raise Invalid(
-                "1 validation error detected: The request body is not valid JSON"
-            ) from None
-        if not isinstance(data, dict):
-            raise Invalid("1 validation error detected: The request body must be a JSON object")
-        return data
+        return json_object(self.body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,42 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from mindkeeper.core.agents import StepTime
 from mindkeeper.errors import Invalid
+from mindkeeper.http.json_input import MAX_DEPTH, too_deep
 
 SHOWN_MAX = 256
 _HIDDEN = object()
 _TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"([Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)",
+    re.ASCII,
 )
+
+
+_TOO_DEEP = (
+    "1 validation error detected: The request body must not be nested more than "
+    f"{MAX_DEPTH} levels deep"
+)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """Parse a request body as a JSON object nested at most `MAX_DEPTH` levels (absent: `{}`)."""
+    if not body.strip():
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise Invalid(_TOO_DEEP) from None
+        raise Invalid("1 validation error detected: The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise Invalid("1 validation error detected: The request body must be a JSON object")
+    if too_deep(data):
+        raise Invalid(_TOO_DEEP)
+    return data
 
 
 def _show(value: object) -> str:

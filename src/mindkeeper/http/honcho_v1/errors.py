@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from mindkeeper import errors
+from mindkeeper.http import json_input
 from mindkeeper.http.responses import JSONBytes
 
 log = logging.getLogger("mindkeeper.http")
@@ -66,12 +67,27 @@ async def _validation(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     # jsonable_encoder, as FastAPI's own handler: raw bodies (bytes) become text, exceptions in
     # `ctx` become `{}`, while string contexts (e.g. json_invalid's message) stay as they are.
-    errors_ = jsonable_encoder([_clean(dict(e)) for e in exc.errors()])
+    # The echoed input is made printable first: it may hold what the body was refused for.
+    errors_ = jsonable_encoder([json_input.printable(_clean(dict(e))) for e in exc.errors()])
     return JSONBytes({"detail": errors_}, status_code=422)
+
+
+def _too_deep() -> Response:
+    """The 422 of a body nested beyond what the JSON parser itself can read."""
+    error = {
+        "type": "value_error",
+        "loc": ["body"],
+        "msg": f"Value error, {json_input.TOO_DEEP}",
+        "input": {},
+        "ctx": {"error": {}},
+    }
+    return JSONBytes({"detail": [error]}, status_code=422)
 
 
 async def _http(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, RecursionError):  # the body parser gave up on its nesting
+        return _too_deep()
     headers = dict(exc.headers or {})
     return JSONBytes({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 

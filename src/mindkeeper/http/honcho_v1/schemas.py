@@ -7,27 +7,23 @@ from typing import Any
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic import BaseModel as PydanticModel
 
+from mindkeeper.http import json_input
+
 Metadata = dict[str, Any]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class BaseModel(PydanticModel):
-    """A request body; NUL characters are refused everywhere (PostgreSQL cannot store them)."""
+    """A request body, checked as a whole before its fields (`mindkeeper.http.json_input`):
+    at most `MAX_DEPTH` levels deep, no NUL characters (PostgreSQL cannot store them) or
+    unpaired surrogates in any string, no NaN, Infinity or out-of-range numbers."""
 
-    @model_validator(mode="after")
-    def _no_nul(self) -> BaseModel:
-        if any(_has_nul(getattr(self, name)) for name in type(self).model_fields):
-            raise ValueError("Text must not contain NUL characters (\\u0000)")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        reason = json_input.problem(data)
+        if reason is not None:
+            raise ValueError(reason)
+        return data
 
 
 def _not_reserved(name: str | None) -> str | None:

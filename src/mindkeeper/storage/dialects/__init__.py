@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, literal
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import ColumnClause
 
-from mindkeeper.storage.dialects.sqlite import JSON_CONTAINS_FUNCTION
+from mindkeeper.storage.dialects.sqlite import JSON_CONTAINS_FUNCTION, dump_pattern
 
 
 def json_contains(
@@ -18,9 +18,7 @@ def json_contains(
     if dialect == "postgresql":
         contained: ColumnElement[bool] = column.op("@>")(literal(pattern, JSONB))
         return contained
-    import orjson
-
     matched: ColumnElement[bool] = (
-        getattr(func, JSON_CONTAINS_FUNCTION)(column, orjson.dumps(pattern).decode()) == 1
+        getattr(func, JSON_CONTAINS_FUNCTION)(column, dump_pattern(pattern)) == 1
     )
     return matched

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import orjson
 
 JSON_CONTAINS_FUNCTION = "mk_json_contains"
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def json_value_contains(value: Any, pattern: Any) -> bool:
@@ -30,10 +33,22 @@ def json_value_contains(value: Any, pattern: Any) -> bool:
     return type(pattern) is type(value) and pattern == value
 
 
+def dump_pattern(pattern: Any) -> str:
+    """Serialise a containment pattern; integers beyond 64 bits are written exactly."""
+    try:
+        return orjson.dumps(pattern).decode()
+    except TypeError:  # orjson refuses integers beyond 64 bits
+        return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False)
+
+
 def _sql_json_contains(document: str | bytes | None, pattern: str | None) -> int:
     if document is None or pattern is None:
         return 0
-    return int(json_value_contains(orjson.loads(document), orjson.loads(pattern)))
+    text = document.decode() if isinstance(document, bytes) else document
+    if _LONG_NUMBER.search(pattern) or _LONG_NUMBER.search(text):
+        # orjson reads integers beyond 64 bits as floats; compare them exactly, as PostgreSQL
+        return int(json_value_contains(json.loads(text), json.loads(pattern)))
+    return int(json_value_contains(orjson.loads(text), orjson.loads(pattern)))
 
 
 def configure_connection(dbapi_connection: Any, busy_timeout_ms: int) -> None:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
-from pydantic import BaseModel, field_validator
+from pydantic import field_validator
 from starlette.responses import Response, StreamingResponse
 
 from mindkeeper.core.ports.models import ModelError, ModelNotConfigured
@@ -24,6 +24,7 @@ from mindkeeper.errors import Unavailable
 from mindkeeper.http.deps import RuntimeDep
 from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.routes.common import ok
+from mindkeeper.http.honcho_v1.schemas import BaseModel
 from mindkeeper.http.responses import JSONBytes
 
 log = logging.getLogger("mindkeeper.http")
