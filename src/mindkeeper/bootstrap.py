@@ -17,6 +17,7 @@ from mindkeeper.core.ports.agents import Keyring
 from mindkeeper.core.ports.auth import Security
 from mindkeeper.core.ports.models import ChatModel, ModelRoles, UsageMeter
 from mindkeeper.core.values import Clock, utcnow
+from mindkeeper.errors import StartupError
 from mindkeeper.providers.tokens import O200kTokenCounter
 from mindkeeper.storage import migrate
 from mindkeeper.storage.engine import Database, create_database
@@ -37,11 +38,19 @@ def build_keyring(settings: Settings) -> Keyring:
     from mindkeeper.providers.keyring import load_keyring
     from mindkeeper.providers.master_key import master_key_path
 
-    return load_keyring(
-        settings.bedrock_keyring,
-        settings.bedrock_keyring_file,
-        master_key_path(settings.data_dir),
-    )
+    try:
+        return load_keyring(
+            settings.bedrock_keyring,
+            settings.bedrock_keyring_file,
+            master_key_path(settings.data_dir),
+        )
+    except (OSError, ValueError) as exc:
+        source = (
+            f"MINDKEEPER_BEDROCK_KEYRING_FILE {settings.bedrock_keyring_file}"
+            if settings.bedrock_keyring_file is not None
+            else "MINDKEEPER_BEDROCK_KEYRING"
+        )
+        raise StartupError(f"cannot load the keyring from {source}: {exc}") from exc
 
 
 def build_agent_policy(settings: Settings) -> AgentPolicy:

@@ -17,6 +17,7 @@ from mindkeeper.config import Settings, default_data_dir
 from mindkeeper.core.ports import Embedder
 from mindkeeper.core.ports.jobs import DeriverPolicy
 from mindkeeper.core.ports.models import ChatModel, DialecticPolicy, ModelRoles, UsageMeter
+from mindkeeper.errors import StartupError
 from mindkeeper.providers.llm import ChatModelSpec, build_chat_model
 from mindkeeper.providers.llm.base import HttpPolicy
 
@@ -94,7 +95,7 @@ def build_embedder(settings: Settings, meter: UsageMeter | None = None) -> Embed
         )
 
         if not settings.embedding_model:
-            raise ValueError(
+            raise StartupError(
                 "MINDKEEPER_EMBEDDER=openai needs MINDKEEPER_EMBEDDING_MODEL "
                 "(e.g. text-embedding-3-small, or nomic-embed-text on Ollama)"
             )

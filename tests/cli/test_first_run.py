@@ -315,3 +315,29 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         result = _mindkeeper(home, "serve", "--port", str(port), MINDKEEPER_EMBEDDER="none")
     _assert_one_line(result, f"cannot listen on 127.0.0.1:{port}: Address already in use")
     assert not (home / ".local").exists()  # refused before the database was touched
+
+
+@pytest.mark.parametrize("args", [("serve",), ("worker",), ("queue",), ("reindex",)], ids=" ".join)
+def test_a_bad_keyring_file_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    home = _fresh_home(tmp_path)
+    keyring = tmp_path / "keyring.json"
+    keyring.write_text("not json")
+    result = _mindkeeper(
+        home,
+        *args,
+        MINDKEEPER_BEDROCK_KEYRING_FILE=str(keyring),
+        MINDKEEPER_EMBEDDER="none",
+        MINDKEEPER_PORT=str(_free_port()),
+    )
+    _assert_one_line(
+        result, f"cannot load the keyring from MINDKEEPER_BEDROCK_KEYRING_FILE {keyring}"
+    )
+
+
+@pytest.mark.parametrize("args", [("serve",), ("worker",), ("reindex",)], ids=" ".join)
+def test_an_incomplete_embedder_setting_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    home = _fresh_home(tmp_path)
+    result = _mindkeeper(
+        home, *args, MINDKEEPER_EMBEDDER="openai", MINDKEEPER_PORT=str(_free_port())
+    )
+    _assert_one_line(result, "MINDKEEPER_EMBEDDER=openai needs MINDKEEPER_EMBEDDING_MODEL")

@@ -105,3 +105,10 @@ def test_an_unusable_master_key_is_refused_as_not_available(tmp_path: Path) -> N
         read_master_key(short)
     with pytest.raises(Forbidden, match="not available"):
         load_keyring({}, None, short).seal(KEY_A, b"x", b"ctx")
+
+
+def test_missing_parents_of_the_data_directory_are_created_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "home" / ".local" / "share" / "mindkeeper"
+    create_master_key(master_key_path(data_dir))
+    for directory in (tmp_path / "home", data_dir.parent, data_dir, data_dir / "keys"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory

@@ -44,7 +44,9 @@ def create_master_key(path: Path) -> bytes:
     if existing is not None:
         return existing
     directory = path.parent
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Missing parents too are made owner-only (mkdir's `parents` would use the umask).
+    for missing in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
     if stat.S_IMODE(directory.stat().st_mode) != 0o700:
         os.chmod(directory, 0o700)
     temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}"
