@@ -20,8 +20,9 @@ import logging
 from datetime import datetime, timedelta
 
 from mindkeeper.core.ports import Runtime
-from mindkeeper.core.ports.jobs import Job
+from mindkeeper.core.ports.jobs import MODEL_FREE_KINDS, Job
 from mindkeeper.core.services import deriver, queue
+from mindkeeper.core.services.conversations import deletions
 
 log = logging.getLogger("mindkeeper.worker")
 
@@ -45,6 +46,8 @@ class DeriverWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._next_purge: datetime | None = None
+        #: The kinds of job this worker claims (None: every kind).
+        self.kinds: tuple[str, ...] | None = None
         self.processed = 0
         self.failed = 0
 
@@ -52,9 +55,8 @@ class DeriverWorker:
         """Work until `stop` is set, then shut down gracefully."""
         reason = queue.deriver_unavailable_reason(self.runtime)
         if reason is not None:
-            log.warning("deriver worker idle: %s", reason)
-            await stop.wait()
-            return
+            log.warning("deriver jobs wait (other jobs run): %s", reason)
+            self.kinds = MODEL_FREE_KINDS
         log.info("deriver worker %s started with %d job slot(s)", self.name, self.concurrency)
         stopper = asyncio.create_task(self._relay(stop))
         try:
@@ -93,7 +95,7 @@ class DeriverWorker:
 
     async def _claim(self) -> Job | None:
         try:
-            return await queue.claim(self.runtime, f"{self.name}:{len(self._tasks)}")
+            return await queue.claim(self.runtime, f"{self.name}:{len(self._tasks)}", self.kinds)
         except Exception:  # a failed claim (database down) is logged and retried after a poll
             log.exception("claiming a job failed")
             return None
@@ -125,8 +127,13 @@ class DeriverWorker:
                 work.cancel(LeaseLost.__name__)
                 return
 
+    async def _process(self, job: Job) -> deriver.Outcome:
+        if job.kind in deletions.KINDS:
+            return deriver.Outcome(lost_lease=not await deletions.process(self.runtime, job))
+        return await deriver.process(self.runtime, job)
+
     async def _run(self, job: Job) -> None:
-        work = asyncio.create_task(deriver.process(self.runtime, job))
+        work = asyncio.create_task(self._process(job))
         beat = asyncio.create_task(self._heartbeat(job, work))
         try:
             outcome = await asyncio.shield(work)

@@ -91,6 +91,14 @@ class WorkspaceRepository(Protocol):
         """Change the given fields; None when missing; AlreadyExists on a taken name."""
         ...
 
+    async def list_by_creation(self, page: PageRequest, where: object = None) -> Page[Workspace]:
+        """Return a page ordered by `created_at` (then insertion); `where` is a filter clause."""
+        ...
+
+    async def purge(self, workspace_id: str) -> None:
+        """Remove the workspace and every row that carries its id, in every table."""
+        ...
+
 
 class PeerRepository(Protocol):
     """Peers (Honcho users); names are unique per workspace."""
@@ -110,8 +118,21 @@ class PeerRepository(Protocol):
         metadata: JSONObject,
         now: datetime,
         synthetic: bool = False,
+        configuration: JSONObject | None = None,
     ) -> Peer:
         """Insert a peer; AlreadyExists on a taken name; NotFound for a missing workspace."""
+        ...
+
+    async def get_many(
+        self, workspace_id: str, peer_ids: Sequence[str] = (), names: Sequence[str] = ()
+    ) -> builtins.list[Peer]:
+        """Return the workspace's peers with those public ids or names (any order)."""
+        ...
+
+    async def list_by_creation(
+        self, workspace_id: str, page: PageRequest, where: object = None
+    ) -> Page[Peer]:
+        """Return a page of every peer of the workspace ordered by `created_at`."""
         ...
 
     async def list(
@@ -131,6 +152,7 @@ class PeerRepository(Protocol):
         name: str | None,
         metadata: JSONObject | None,
         synthetic: bool | None = None,
+        configuration: JSONObject | None = None,
     ) -> Peer | None:
         """Change the given fields; None when missing; AlreadyExists on a taken name."""
         ...
@@ -179,6 +201,56 @@ class SessionRepository(Protocol):
         """Return the message count of the peer's session; None when there is no such session."""
         ...
 
+    async def get_by_name(self, workspace_id: str, name: str) -> Session | None:
+        """Return a session of the workspace by name (any owner)."""
+        ...
+
+    async def count_messages(self, session_id: str) -> int:
+        """Return the session's message counter (0 for a missing session)."""
+        ...
+
+    async def create_named(
+        self,
+        workspace_id: str,
+        name: str,
+        metadata: JSONObject,
+        configuration: JSONObject,
+        now: datetime,
+    ) -> Session:
+        """Insert an active session without an owner; AlreadyExists on a taken name."""
+        ...
+
+    async def change(
+        self,
+        workspace_id: str,
+        session_id: str,
+        metadata: JSONObject | None = None,
+        configuration: JSONObject | None = None,
+        is_active: bool | None = None,
+    ) -> Session | None:
+        """Change the given fields of a session of the workspace; None when missing."""
+        ...
+
+    async def list_in_workspace(
+        self, workspace_id: str, page: PageRequest, active_only: bool, where: object = None
+    ) -> Page[Session]:
+        """Return a page of the workspace's sessions ordered by `created_at`."""
+        ...
+
+    async def list_of_member(
+        self, workspace_id: str, peer_id: str, page: PageRequest, where: object = None
+    ) -> Page[Session]:
+        """Return a page of the sessions the peer ever joined (active or not), by `created_at`."""
+        ...
+
+    async def has_active(self, workspace_id: str) -> bool:
+        """True when the workspace has at least one active session."""
+        ...
+
+    async def purge(self, workspace_id: str, session_id: str) -> None:
+        """Remove the session with its messages, members, notes, conclusions and jobs."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -189,6 +261,16 @@ class NewMessage:
     metadata: JSONObject
     sender_id: str | None = None
     token_count: int = 0
+    #: A client-chosen creation time (None: the transaction's time).
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSettings:
+    """A peer's observation settings in one session (None: inherit)."""
+
+    observe_me: bool | None = None
+    observe_others: bool | None = None
 
 
 class MemberRepository(Protocol):
@@ -202,6 +284,42 @@ class MemberRepository(Protocol):
 
     async def list(self, session_id: str, active_only: bool = True) -> builtins.list[Member]:
         """Return the session's members in the order they first joined."""
+        ...
+
+    async def get(self, workspace_id: str, session_id: str, peer_id: str) -> Member | None:
+        """Return the peer's membership row (active or left)."""
+        ...
+
+    async def join(
+        self,
+        workspace_id: str,
+        session_id: str,
+        settings: Sequence[tuple[str, MemberSettings | None]],
+        now: datetime,
+    ) -> None:
+        """Make the peers active members. A new or returning member takes the given settings
+        (None: defaults for a new one, its stored ones for a returning one); an active member
+        keeps its settings and its join time."""
+        ...
+
+    async def replace_settings(
+        self, workspace_id: str, session_id: str, peer_id: str, settings: MemberSettings
+    ) -> None:
+        """Overwrite the settings of an existing membership row."""
+        ...
+
+    async def leave(
+        self, workspace_id: str, session_id: str, peer_ids: Sequence[str] | None, now: datetime
+    ) -> None:
+        """Mark the given active members (every one when None) as left."""
+        ...
+
+    async def peers(self, workspace_id: str, session_id: str, page: PageRequest) -> Page[Peer]:
+        """Return a page of the session's active members as peers, in joining order."""
+        ...
+
+    async def copy(self, workspace_id: str, source_id: str, target_id: str, now: datetime) -> None:
+        """Give the target session the source's membership rows and settings."""
         ...
 
 
@@ -255,6 +373,27 @@ class MessageRepository(Protocol):
         metadata: JSONObject,
     ) -> Message | None:
         """Replace a message's metadata; None when missing."""
+        ...
+
+    async def find(self, workspace_id: str, session_id: str, message_id: str) -> Message | None:
+        """Return one message of a session of the workspace (any owner)."""
+        ...
+
+    async def set_metadata(
+        self, workspace_id: str, session_id: str, message_id: str, metadata: JSONObject
+    ) -> Message | None:
+        """Replace the metadata of a message of a session of the workspace; None when missing."""
+        ...
+
+    async def list_in_session(
+        self,
+        workspace_id: str,
+        session_id: str,
+        page: PageRequest,
+        known_total: int | None = None,
+        where: object = None,
+    ) -> Page[Message]:
+        """Return a page of the session's messages in insertion order (any owner)."""
         ...
 
 

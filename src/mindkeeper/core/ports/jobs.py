@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,13 +35,20 @@ class JobStatus(StrEnum):
     DEAD = "dead"
 
 
-#: The only kind of job so far: derive facts and summaries from one message.
+#: Derive facts and summaries from one message.
 DERIVE = "derive"
+#: Hard-delete a session (payload `session_id`) and what depends on it.
+DELETE_SESSION = "delete_session"
+#: Hard-delete a workspace and every row of it (the job's own row included).
+DELETE_WORKSPACE = "delete_workspace"
+#: Kinds that need no model: a worker runs them even when the deriver is unavailable.
+MODEL_FREE_KINDS = (DELETE_SESSION, DELETE_WORKSPACE)
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One unit of background work about one message of a session."""
+    """One unit of background work: about one message of a session (derivations), or
+    described by its `payload` (the other kinds, whose message fields are empty strings)."""
 
     key: int
     kind: str
@@ -53,6 +60,7 @@ class Job:
     attempts: int
     lease_token: str | None
     created_at: datetime
+    payload: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +129,22 @@ class JobRepository(Protocol):
         """Add one derivation job per message, in order; return how many."""
         ...
 
+    async def enqueue_task(
+        self, kind: str, workspace_id: str, payload: dict[str, Any], now: datetime
+    ) -> None:
+        """Add one job that is about no message (it runs beside the session queues)."""
+        ...
+
     async def claim(
-        self, owner: str, token: str, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
+        kinds: Sequence[str] | None = None,
     ) -> Job | None:
-        """Lease the oldest claimable session head to `owner` (attempts + 1), or None."""
+        """Lease the oldest claimable session head (of those kinds, when given) to `owner`
+        (attempts + 1), or None."""
         ...
 
     async def renew(self, key: int, token: str, lease_until: datetime) -> bool:

@@ -65,12 +65,12 @@ def retry_delay(attempts: int, policy: DeriverPolicy) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-async def claim(runtime: Runtime, owner: str) -> Job | None:
-    """Lease the next due job to `owner`, or None when there is none."""
+async def claim(runtime: Runtime, owner: str, kinds: Sequence[str] | None = None) -> Job | None:
+    """Lease the next due job (of those kinds, when given) to `owner`, or None."""
     now = runtime.now()
     token = secrets.token_hex(16)
     async with runtime.uow() as uow:
-        job = await uow.jobs.claim(owner, token, now, now + runtime.deriver_policy.lease)
+        job = await uow.jobs.claim(owner, token, now, now + runtime.deriver_policy.lease, kinds)
         await uow.commit()
     return job
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from starlette.responses import Response
 
 from mindkeeper.core.values import PageRequest
+from mindkeeper.http.honcho_v3.schemas import NAME_MAX, NAME_PATTERN
 from mindkeeper.http.responses import JSONBytes
 
 
@@ -21,6 +22,20 @@ async def pagination(
 
 
 Paging = Annotated[PageRequest, Depends(pagination)]
+
+
+async def first_page(
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> PageRequest:
+    """Read `page` and `size` (routes without `reverse`)."""
+    return PageRequest(page=page, size=size)
+
+
+PlainPaging = Annotated[PageRequest, Depends(first_page)]
+
+#: A name in the path of a route that creates what it names (checked like a name in a body).
+NewName = Annotated[str, Path(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)]
 
 
 def ok(content: Any) -> JSONBytes:

@@ -6,11 +6,11 @@ the server id is sent as `uid` (which the current SDK reads when present).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from mindkeeper.core.entities import Member, Peer, Workspace
+from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
 from mindkeeper.core.values import Page
 
 T = TypeVar("T")
@@ -43,6 +43,35 @@ def peer(p: Peer, workspace_name: str) -> dict[str, Any]:
         "metadata": p.metadata,
         "configuration": p.configuration,
         "uid": p.id,
+    }
+
+
+def session(s: Session, workspace_name: str) -> dict[str, Any]:
+    """A Session."""
+    return {
+        "id": s.name,
+        "is_active": s.is_active,
+        "workspace_id": workspace_name,
+        "metadata": s.metadata,
+        "configuration": s.configuration,
+        "created_at": timestamp(s.created_at),
+        "uid": s.id,
+    }
+
+
+def message(
+    m: Message, workspace_name: str, session_name: str, peer_names: Mapping[str, str]
+) -> dict[str, Any]:
+    """A Message; `peer_names` maps sender ids to names."""
+    return {
+        "id": m.id,
+        "content": m.content,
+        "peer_id": peer_names.get(m.sender_id, m.sender_id),
+        "session_id": session_name,
+        "metadata": m.metadata,
+        "created_at": timestamp(m.created_at),
+        "workspace_id": workspace_name,
+        "token_count": m.token_count,
     }
 
 

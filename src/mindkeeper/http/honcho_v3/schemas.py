@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -188,12 +188,16 @@ class SessionPeerConfig(_Body):
     observe_others: bool | None = None
 
 
+#: Peers and their settings in a session, keyed by peer name (checked like any name).
+SessionPeers = dict[Name, SessionPeerConfig]
+
+
 class SessionCreate(_Body):
     """POST .../sessions (get or create)."""
 
     id: Name
     metadata: OptionalMetadata = None
-    peers: dict[str, SessionPeerConfig] | None = None
+    peers: SessionPeers | None = None
     configuration: Configuration | None = None
 
     @model_validator(mode="before")
@@ -220,7 +224,7 @@ class MessageConfiguration(_Body):
 class MessageCreate(_Body):
     """One message of a batch."""
 
-    peer_id: str
+    peer_id: Name
     content: Annotated[str, Field(max_length=MESSAGE_CONTENT_MAX)]
     metadata: OptionalMetadata = None
     configuration: MessageConfiguration | None = None
@@ -230,6 +234,22 @@ class MessageCreate(_Body):
     @classmethod
     def _content(cls, value: str) -> str:
         return value.replace("\x00", "")
+
+    @field_validator("created_at")
+    @classmethod
+    def _created_at(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else utc_datetime(value)
+
+
+def utc_datetime(value: datetime) -> datetime:
+    """The instant in UTC (a value without an offset is UTC); refuses instants outside the
+    years 1-9999 once in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("created_at is out of range") from None
 
 
 class MessageBatch(_Body):

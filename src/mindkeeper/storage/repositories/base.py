@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -45,8 +45,10 @@ class Repository:
         page: PageRequest,
         to_entity: Callable[[DbRow], T],
         known_total: int | None = None,
+        order: Sequence[Any] = (),
     ) -> Page[T]:
-        """Run one page of `stmt` ordered by insertion, plus a count of all matches."""
+        """Run one page of `stmt` ordered by `order` then insertion, plus a count of all
+        matches."""
         if known_total is None:
             # maintain_column_froms: without a WHERE clause naming the table, `SELECT count(*)`
             # would otherwise lose its FROM and count one row.
@@ -58,8 +60,9 @@ class Repository:
             total = known_total
         if total <= page.offset:
             return Page(items=[], total=total, page=page.page, size=page.size)
-        order = table.c.id.desc() if page.reverse else table.c.id.asc()
-        rows = await self.conn.execute(stmt.order_by(order).limit(page.size).offset(page.offset))
+        keys = [*order, table.c.id]
+        by = [k.desc() if page.reverse else k.asc() for k in keys]
+        rows = await self.conn.execute(stmt.order_by(*by).limit(page.size).offset(page.offset))
         return Page(items=[to_entity(r) for r in rows], total=total, page=page.page, size=page.size)
 
 

@@ -56,6 +56,7 @@ _JOB_COLUMNS = (
     jobs.c.attempts,
     jobs.c.lease_token,
     jobs.c.created_at,
+    jobs.c.payload,
 )
 # No earlier unfinished job in the same session: the candidate is its session's head.
 _IS_HEAD = ~(
@@ -75,13 +76,14 @@ def to_job(row: Row[Any]) -> Job:
         row.id,
         row.kind,
         row.workspace_id,
-        row.peer_id,
-        row.session_id,
-        row.message_id,
+        row.peer_id or "",
+        row.session_id or "",
+        row.message_id or "",
         JobStatus(row.status),
         row.attempts,
         row.lease_token,
         row.created_at,
+        row.payload,
     )
 
 
@@ -149,13 +151,33 @@ class SqlJobRepository(SqlBackgroundReads):
         await self.conn.execute(_ENQUEUE, params)
         return len(messages)
 
-    async def _candidate(self, now: datetime) -> int | None:
+    async def enqueue_task(
+        self, kind: str, workspace_id: str, payload: dict[str, Any], now: datetime
+    ) -> None:
+        """Insert one job about no message: without a session it is always its own head."""
+        await self.conn.execute(
+            insert(jobs).values(
+                kind=kind,
+                status=JobStatus.PENDING.value,
+                workspace_id=workspace_id,
+                payload=payload,
+                attempts=0,
+                run_after=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    async def _candidate(self, now: datetime, kinds: Sequence[str] | None) -> int | None:
         expired = select(_J.c.id).where(
             _J.c.status == JobStatus.RUNNING.value, _J.c.lease_expires_at <= now, _IS_HEAD
         )
         due = select(_J.c.id).where(
             _J.c.status == JobStatus.PENDING.value, _J.c.run_after <= now, _IS_HEAD
         )
+        if kinds is not None:
+            expired = expired.where(_J.c.kind.in_(kinds))
+            due = due.where(_J.c.kind.in_(kinds))
         for stmt in (expired, due):
             stmt = lock_for_claim(self.dialect, stmt.order_by(_J.c.id).limit(1), _J)
             key = (await self.conn.execute(stmt)).scalar()
@@ -164,10 +186,15 @@ class SqlJobRepository(SqlBackgroundReads):
         return None
 
     async def claim(
-        self, owner: str, token: str, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
+        kinds: Sequence[str] | None = None,
     ) -> Job | None:
-        """Lease the oldest due session head to `owner`."""
-        key = await self._candidate(now)
+        """Lease the oldest due session head (of those kinds, when given) to `owner`."""
+        key = await self._candidate(now, kinds)
         if key is None:
             return None
         row = (

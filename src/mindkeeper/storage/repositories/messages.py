@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Integer, bindparam, insert, select, update
 
@@ -98,7 +98,7 @@ class SqlMessageRepository(Repository):
                 "sender_id": m.sender_id or session.peer_id,
                 "seq": first_seq + i,
                 "token_count": m.token_count,
-                "created_at": now,
+                "created_at": m.created_at or now,
             }
             for i, m in enumerate(messages)
         ]
@@ -119,7 +119,7 @@ class SqlMessageRepository(Repository):
                 session.workspace_id,
                 session.peer_id,
                 r["metadata"],
-                now,
+                r["created_at"],
                 r["sender_id"],
                 r["seq"],
                 r["token_count"],
@@ -208,3 +208,55 @@ class SqlMessageRepository(Repository):
             )
         ).first()
         return None if row is None else to_message(row)
+
+    async def find(self, workspace_id: str, session_id: str, message_id: str) -> Message | None:
+        """Return one message of a session of the workspace, whoever owns the session."""
+        stmt = select(t).where(
+            t.c.public_id == message_id,
+            t.c.session_id == session_id,
+            t.c.workspace_id == workspace_id,
+        )
+        return await self.first(stmt, to_message)
+
+    async def set_metadata(
+        self, workspace_id: str, session_id: str, message_id: str, metadata: JSONObject
+    ) -> Message | None:
+        """Replace the metadata of a message of a session of the workspace."""
+        row = (
+            await self.conn.execute(
+                update(t)
+                .where(
+                    t.c.public_id == message_id,
+                    t.c.session_id == session_id,
+                    t.c.workspace_id == workspace_id,
+                )
+                .values(metadata=metadata)
+                .returning(t)
+            )
+        ).first()
+        return None if row is None else to_message(row)
+
+    async def list_in_session(
+        self,
+        workspace_id: str,
+        session_id: str,
+        page: PageRequest,
+        known_total: int | None = None,
+        where: object = None,
+    ) -> Page[Message]:
+        """Return a page of the session's messages in insertion order."""
+        if where is None and known_total is not None:
+            if known_total <= page.offset:
+                return Page(items=[], total=known_total, page=page.page, size=page.size)
+            descending, offset, limit, mirrored = page_window(
+                known_total, page.offset, page.size, page.reverse
+            )
+            params = {"session_id": session_id, "limit": limit, "offset": offset}
+            items = [to_message(r) for r in await self.conn.execute(_PAGE[descending], params)]
+            if mirrored:
+                items.reverse()
+            return Page(items=items, total=known_total, page=page.page, size=page.size)
+        stmt = select(t).where(t.c.workspace_id == workspace_id, t.c.session_id == session_id)
+        if where is not None:
+            stmt = stmt.where(cast(Any, where))
+        return await self.paginate(stmt, t, page, to_message)

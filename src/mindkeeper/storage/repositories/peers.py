@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from mindkeeper.core.entities import JSONObject, Peer
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
@@ -47,6 +49,7 @@ class SqlPeerRepository(Repository):
         metadata: JSONObject,
         now: datetime,
         synthetic: bool = False,
+        configuration: JSONObject | None = None,
     ) -> Peer:
         """Insert a peer."""
         with translate_integrity(
@@ -60,7 +63,7 @@ class SqlPeerRepository(Repository):
                         name=name,
                         workspace_id=workspace_id,
                         metadata=metadata,
-                        configuration={},
+                        configuration=configuration or {},
                         synthetic=synthetic,
                         created_at=now,
                     )
@@ -68,6 +71,27 @@ class SqlPeerRepository(Repository):
                 )
             ).one()
         return to_peer(row)
+
+    async def get_many(
+        self, workspace_id: str, peer_ids: Sequence[str] = (), names: Sequence[str] = ()
+    ) -> builtins.list[Peer]:
+        """Return the workspace's peers with those public ids or names."""
+        if not peer_ids and not names:
+            return []
+        stmt = select(t).where(
+            t.c.workspace_id == workspace_id,
+            or_(t.c.public_id.in_(list(peer_ids)), t.c.name.in_(list(names))),
+        )
+        return [to_peer(r) for r in await self.conn.execute(stmt)]
+
+    async def list_by_creation(
+        self, workspace_id: str, page: PageRequest, where: object = None
+    ) -> Page[Peer]:
+        """Return a page of every peer of the workspace ordered by `created_at`."""
+        stmt = select(t).where(t.c.workspace_id == workspace_id)
+        if where is not None:
+            stmt = stmt.where(cast(Any, where))
+        return await self.paginate(stmt, t, page, to_peer, order=[t.c.created_at])
 
     async def list(
         self,
@@ -90,9 +114,12 @@ class SqlPeerRepository(Repository):
         name: str | None,
         metadata: JSONObject | None,
         synthetic: bool | None = None,
+        configuration: JSONObject | None = None,
     ) -> Peer | None:
-        """Change name and/or metadata (and whether the peer is the synthetic one)."""
+        """Change name, metadata, configuration (and whether the peer is the synthetic one)."""
         values: dict[str, Any] = {}
+        if configuration is not None:
+            values["configuration"] = configuration
         if synthetic is not None:
             values["synthetic"] = synthetic
         if name is not None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Integer, bindparam, insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Session
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
-from mindkeeper.storage.repositories.base import DbRow, Repository
+from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
+from mindkeeper.storage.repositories.purge import purge_session
 from mindkeeper.storage.tables import session_peers
 from mindkeeper.storage.tables import sessions as t
 
@@ -161,3 +162,101 @@ class SqlSessionRepository(Repository):
             await self.conn.execute(_COUNT, _scope(workspace_id, peer_id, session_id))
         ).scalar()
         return None if value is None else int(value)
+
+    async def get_by_name(self, workspace_id: str, name: str) -> Session | None:
+        """Return a session of the workspace by name, whoever owns it."""
+        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.name == name)
+        return await self.first(stmt, to_session)
+
+    async def count_messages(self, session_id: str) -> int:
+        """Return the session's message counter (0 for a missing session)."""
+        stmt = select(t.c.message_count).where(t.c.public_id == session_id)
+        value = (await self.conn.execute(stmt)).scalar()
+        return 0 if value is None else int(value)
+
+    async def create_named(
+        self,
+        workspace_id: str,
+        name: str,
+        metadata: JSONObject,
+        configuration: JSONObject,
+        now: datetime,
+    ) -> Session:
+        """Insert an active session without an owner."""
+        with translate_integrity(f"Session {name} already exists"):
+            row = (
+                await self.conn.execute(
+                    insert(t)
+                    .values(
+                        public_id=new_id(),
+                        name=name,
+                        configuration=configuration,
+                        is_active=True,
+                        message_count=0,
+                        peer_id=None,
+                        workspace_id=workspace_id,
+                        metadata=metadata,
+                        created_at=now,
+                    )
+                    .returning(*_COLUMNS)
+                )
+            ).one()
+        return to_session(row)
+
+    async def change(
+        self,
+        workspace_id: str,
+        session_id: str,
+        metadata: JSONObject | None = None,
+        configuration: JSONObject | None = None,
+        is_active: bool | None = None,
+    ) -> Session | None:
+        """Change the given fields of a session of the workspace."""
+        values: dict[str, Any] = {}
+        if metadata is not None:
+            values["metadata"] = metadata
+        if configuration is not None:
+            values["configuration"] = configuration
+        if is_active is not None:
+            values["is_active"] = is_active
+        scope = (t.c.workspace_id == workspace_id, t.c.public_id == session_id)
+        if not values:
+            return await self.first(select(*_COLUMNS).where(*scope), to_session)
+        row = (
+            await self.conn.execute(update(t).where(*scope).values(**values).returning(*_COLUMNS))
+        ).first()
+        return None if row is None else to_session(row)
+
+    async def list_in_workspace(
+        self, workspace_id: str, page: PageRequest, active_only: bool, where: object = None
+    ) -> Page[Session]:
+        """Return a page of the workspace's sessions ordered by `created_at`."""
+        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id)
+        if active_only:
+            stmt = stmt.where(t.c.is_active.is_(True))
+        if where is not None:
+            stmt = stmt.where(cast(Any, where))
+        return await self.paginate(stmt, t, page, to_session, order=[t.c.created_at])
+
+    async def list_of_member(
+        self, workspace_id: str, peer_id: str, page: PageRequest, where: object = None
+    ) -> Page[Session]:
+        """Return a page of the sessions the peer has a membership row in, by `created_at`."""
+        joined = select(session_peers.c.session_id).where(
+            session_peers.c.workspace_id == workspace_id, session_peers.c.peer_id == peer_id
+        )
+        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.public_id.in_(joined))
+        if where is not None:
+            stmt = stmt.where(cast(Any, where))
+        return await self.paginate(stmt, t, page, to_session, order=[t.c.created_at])
+
+    async def has_active(self, workspace_id: str) -> bool:
+        """True when the workspace has an active session."""
+        stmt = (
+            select(t.c.id).where(t.c.workspace_id == workspace_id, t.c.is_active.is_(True)).limit(1)
+        )
+        return (await self.conn.execute(stmt)).first() is not None
+
+    async def purge(self, workspace_id: str, session_id: str) -> None:
+        """Remove the session and everything that depends on it."""
+        await purge_session(self.conn, workspace_id, session_id)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Workspace
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
+from mindkeeper.storage.repositories.purge import purge_workspace
 from mindkeeper.storage.tables import workspaces as t
 
 
@@ -58,6 +59,17 @@ class SqlWorkspaceRepository(Repository):
     async def list(self, filter: MetadataFilter, page: PageRequest) -> Page[Workspace]:
         """Return a page of workspaces."""
         return await self.paginate(self.with_filter(select(t), t, filter), t, page, to_workspace)
+
+    async def list_by_creation(self, page: PageRequest, where: object = None) -> Page[Workspace]:
+        """Return a page of workspaces ordered by `created_at`, then insertion."""
+        stmt = select(t)
+        if where is not None:
+            stmt = stmt.where(cast(Any, where))
+        return await self.paginate(stmt, t, page, to_workspace, order=[t.c.created_at])
+
+    async def purge(self, workspace_id: str) -> None:
+        """Remove the workspace and every row that carries its id."""
+        await purge_workspace(self.conn, workspace_id)
 
     async def update(
         self,

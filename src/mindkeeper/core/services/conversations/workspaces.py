@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mindkeeper.core.entities import JSONObject, Workspace
 from mindkeeper.core.ports import UnitOfWork
-from mindkeeper.core.values import Clock, MetadataFilter, Page, PageRequest, utcnow
+from mindkeeper.core.ports.jobs import DELETE_WORKSPACE
+from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
 from mindkeeper.errors import AlreadyExists, Conflict, NotFound
 
 
@@ -79,9 +78,21 @@ async def update(
     return updated
 
 
-async def list(
-    uow: UnitOfWork, filter: MetadataFilter, page: PageRequest, conditions: Any = None
-) -> Page[Workspace]:
+async def list(uow: UnitOfWork, page: PageRequest, where: object = None) -> Page[Workspace]:
     """Return a page of workspaces in creation order."""
     async with uow:
-        return await uow.workspaces.list(filter, page)
+        return await uow.workspaces.list_by_creation(page, where)
+
+
+async def delete(uow: UnitOfWork, name: str, clock: Clock = utcnow) -> None:
+    """Accept the deletion of a workspace without active sessions: a job removes it and
+    everything in it (sessions created meanwhile included)."""
+    async with uow:
+        workspace = await require(uow, name)
+        if await uow.sessions.has_active(workspace.id):
+            raise Conflict(
+                f"Cannot delete workspace '{name}': active session(s) remain. "
+                "Delete all sessions first."
+            )
+        await uow.jobs.enqueue_task(DELETE_WORKSPACE, workspace.id, {}, clock())
+        await uow.commit()
