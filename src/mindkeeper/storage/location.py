@@ -96,8 +96,26 @@ def _check_file(path: Path) -> None:
         raise _cannot_open(path, str(exc)) from None
 
 
+#: SQLite features the storage layer uses: RETURNING (3.35), UPDATE ... FROM (3.33) and the
+#: `->` JSON operator (3.38).
+SQLITE_MIN_VERSION = (3, 38, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+    """StartupError when the SQLite library this Python links is older than we need."""
+    if version < SQLITE_MIN_VERSION:
+        need = ".".join(map(str, SQLITE_MIN_VERSION))
+        have = ".".join(map(str, version))
+        raise StartupError(
+            f"SQLite {need} or newer is needed, but this Python uses SQLite {have}; "
+            "use a newer Python build or PostgreSQL (MINDKEEPER_DATABASE_URL)"
+        )
+
+
 def prepare(database_url: str) -> None:
     """Make the SQLite file's place ready: create the default data directory, check the rest."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        check_sqlite_version()
     path = sqlite_file(database_url)
     if path is None:
         return
