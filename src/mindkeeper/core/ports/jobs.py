@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mindkeeper.core.entities import Message, Note, Session
+from mindkeeper.core.ports.work_units import WorkUnitQueue
 
 
 class JobStatus(StrEnum):
@@ -35,8 +36,11 @@ class JobStatus(StrEnum):
     DEAD = "dead"
 
 
-#: Derive facts and summaries from one message.
+#: Derive facts and summaries from one message (a v3 one carries its observers in `payload`,
+#: and a worker takes the sender's next messages of the session along: one work unit).
 DERIVE = "derive"
+#: Consolidate what an observer knows about a peer (payload: observer, observed, dream_type).
+DREAM = "dream"
 #: Hard-delete a session (payload `session_id`) and what depends on it.
 DELETE_SESSION = "delete_session"
 #: Hard-delete a workspace and every row of it (the job's own row included).
@@ -120,9 +124,16 @@ class DeriverPolicy:
     fact_max_tokens: int = 1000
     short_summary_max_tokens: int = 1000
     long_summary_max_tokens: int = 2000
+    #: Messages of one sender derived together (one model call), and their token budget.
+    batch_max_messages: int = 10
+    batch_max_tokens: int = 4000
+    #: Dreams can be scheduled (`POST .../schedule_dream`).
+    dream_enabled: bool = True
+    #: Conclusions a dream reads.
+    dream_max_conclusions: int = 200
 
 
-class JobRepository(Protocol):
+class JobRepository(WorkUnitQueue, Protocol):
     """The job queue, plus the reads the deriver and the re-embedding need."""
 
     async def enqueue(self, session: Session, messages: Sequence[Message], now: datetime) -> int:

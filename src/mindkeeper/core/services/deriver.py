@@ -10,8 +10,13 @@ written twice:
    when `short_summary_every` followed the last short one (summary model);
 3. write (one transaction): mark the job done under its lease token first (when the lease was
    lost, nothing is written), then store the facts not already known (cosine distance below
-   `dedup_distance` to a stored fact drops them) in the peer's reserved collection, with
-   metadata `{"message_id": ...}`, and the summaries as notes anchored at the message.
+   `dedup_distance` to a stored fact drops them) as explicit conclusions of the peer about
+   itself (its reserved collection; `memory.facts`), with metadata `{"message_id": ...}`,
+   and the summaries as notes anchored at the message.
+
+This module runs the jobs of messages written on the v1 surface (one message per job, the
+session's owner observing itself); `memory.derivation` runs the work units of the named
+surface.
 
 Counts run from the last summary's anchor up to *this* message, not to the newest message in
 the database, so a backlog does not produce a cascade of summaries (Honcho v1 §15.14): there is
@@ -26,10 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mindkeeper.core.entities import Message, Note
-from mindkeeper.core.ports import Runtime, StoredVector, UnitOfWork
+from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.jobs import Job
 from mindkeeper.core.prompts import clean_summary, facts_prompt, parse_facts, summary_prompt
-from mindkeeper.core.services import collections
+from mindkeeper.core.services.memory import facts
 
 log = logging.getLogger("mindkeeper.deriver")
 
@@ -195,31 +200,21 @@ async def _store_facts(
     uow: UnitOfWork,
     job: Job,
     context: _Context,
-    facts: list[str],
+    found: list[str],
     vectors: np.ndarray | None,
 ) -> int:
-    if not facts or vectors is None or runtime.embedder is None:
+    if not found or vectors is None or runtime.embedder is None:
         return 0
-    collection = await collections.get_or_create_reserved(
-        uow, job.workspace_id, job.peer_id, runtime.now
+    return await facts.store(
+        uow,
+        job.workspace_id,
+        [job.peer_id],
+        job.peer_id,
+        job.session_id,
+        found,
+        vectors,
+        runtime.embedder.model_id,
+        runtime.deriver_policy.dedup_distance,
+        {"message_id": context.message.id},
+        runtime.now(),
     )
-    model_id = runtime.embedder.model_id
-    stored = 0
-    for fact, vector in zip(facts, vectors, strict=True):
-        embedding = StoredVector(np.asarray(vector, dtype=np.float32), model_id)
-        near = await uow.documents.nearest(
-            job.workspace_id,
-            job.peer_id,
-            collection.id,
-            embedding,
-            None,
-            1,
-            runtime.deriver_policy.dedup_distance,
-        )
-        if near:
-            continue
-        await uow.documents.create(
-            collection, fact, {"message_id": context.message.id}, embedding, runtime.now()
-        )
-        stored += 1
-    return stored

@@ -14,13 +14,14 @@ import random
 import secrets
 import socket
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from mindkeeper.core.entities import Message, Session
 from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.jobs import DeriverPolicy, Job, QueueCounts
+from mindkeeper.core.ports.webhooks import DeliveryCounts
 
 
 def derivation_enabled(session: Session) -> bool:
@@ -73,6 +74,20 @@ async def claim(runtime: Runtime, owner: str, kinds: Sequence[str] | None = None
         job = await uow.jobs.claim(owner, token, now, now + runtime.deriver_policy.lease, kinds)
         await uow.commit()
     return job
+
+
+async def attach(runtime: Runtime, job: Job, owner: str) -> list[Job]:
+    """Put the work unit of a claimed derivation job under its lease (the sender's next
+    pending messages of the session, up to the policy's batch size); return those jobs."""
+    assert job.lease_token is not None
+    policy = runtime.deriver_policy
+    now = runtime.now()
+    async with runtime.uow() as uow:
+        unit = await uow.jobs.attach(
+            job, owner, now, now + policy.lease, policy.batch_max_messages, policy.batch_max_tokens
+        )
+        await uow.commit()
+    return unit
 
 
 async def renew(runtime: Runtime, job: Job) -> bool:
@@ -179,6 +194,7 @@ class QueueReport:
     now: datetime
     deriver: dict[str, Any]
     usage: dict[str, dict[str, float | int]]
+    webhooks: DeliveryCounts = field(default_factory=DeliveryCounts)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -204,6 +220,7 @@ class QueueReport:
                 for s in c.sessions
             ],
             "models": self.usage,
+            "webhooks": asdict(self.webhooks),
         }
 
 
@@ -213,6 +230,7 @@ async def report(
     """Return the backlog: counts, ages, failures, dead letters, per session."""
     async with runtime.uow(write=False) as uow:
         counts = await uow.jobs.counts(session_id, session_limit)
+        deliveries = await uow.webhooks.delivery_counts()
     now = runtime.now()
     verdict = assess(
         runtime,
@@ -231,4 +249,4 @@ async def report(
         "embedder": runtime.embedder.model_id if runtime.embedder else None,
         "unavailable": deriver_unavailable_reason(runtime),
     }
-    return QueueReport(counts, verdict, now, deriver, runtime.usage.snapshot())
+    return QueueReport(counts, verdict, now, deriver, runtime.usage.snapshot(), deliveries)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mindkeeper.http.honcho_v3.routes import messages, peers, sessions, workspaces
+from mindkeeper.http.honcho_v3.routes import keys, messages, peers, sessions, workspaces
 
 
 def routes() -> list[BaseRoute]:
     """Return every /v3 route in matching order."""
-    modules = (messages, sessions, peers, workspaces)
+    modules = (messages, sessions, peers, workspaces, keys)
     return [route for module in modules for route in module.router.routes]

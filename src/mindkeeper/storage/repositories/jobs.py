@@ -38,6 +38,7 @@ from mindkeeper.core.ports.jobs import (
 )
 from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
 from mindkeeper.storage.repositories.background_reads import SqlBackgroundReads
+from mindkeeper.storage.repositories.work_units import SqlWorkUnits
 from mindkeeper.storage.tables import messages as messages_table
 from mindkeeper.storage.tables.jobs import ERROR_MAX, jobs
 from mindkeeper.storage.types import UTCDateTime
@@ -130,7 +131,12 @@ def _mine(key: int, token: str) -> Any:
     )
 
 
-class SqlJobRepository(SqlBackgroundReads):
+def _lease(token: str) -> Any:
+    """Every job held under a lease (a claimed job and the work unit attached to it)."""
+    return and_(jobs.c.lease_token == token, jobs.c.status == JobStatus.RUNNING.value)
+
+
+class SqlJobRepository(SqlWorkUnits, SqlBackgroundReads):
     """SQL job queue (and, inherited, the reads of the deriver and the reindex)."""
 
     async def enqueue(self, session: Session, messages: Sequence[Message], now: datetime) -> int:
@@ -214,18 +220,29 @@ class SqlJobRepository(SqlBackgroundReads):
         ).one()
         return to_job(row)
 
+    async def _ours(self, key: int, token: str) -> bool:
+        stmt = select(jobs.c.id).where(_mine(key, token))
+        return (await self.conn.execute(stmt)).first() is not None
+
     async def renew(self, key: int, token: str, lease_until: datetime) -> bool:
-        """Extend our lease."""
+        """Extend our lease (over the attached work unit too)."""
         result = await self.conn.execute(
             update(jobs).where(_mine(key, token)).values(lease_expires_at=lease_until)
         )
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        await self.conn.execute(
+            update(jobs).where(_lease(token)).values(lease_expires_at=lease_until)
+        )
+        return True
 
     async def complete(self, key: int, token: str, now: datetime) -> bool:
-        """Mark our job done."""
+        """Mark our job done (with the work unit attached to it)."""
+        if not await self._ours(key, token):
+            return False
         result = await self.conn.execute(
             update(jobs)
-            .where(_mine(key, token))
+            .where(_lease(token))
             .values(
                 status=JobStatus.DONE.value,
                 lease_owner=None,
@@ -255,13 +272,21 @@ class SqlJobRepository(SqlBackgroundReads):
                 finished_at=now if dead else None,
             )
         )
+        if result.rowcount:  # the attached work unit goes back as it was
+            await self._hand_back(token, now)
         return bool(result.rowcount)
 
     async def release(self, key: int, token: str, now: datetime) -> bool:
-        """Give our unfinished job back without counting the attempt."""
-        result = await self.conn.execute(
+        """Give our unfinished job (and its work unit) back without counting the attempt."""
+        if not await self._ours(key, token):
+            return False
+        await self._hand_back(token, now)
+        return True
+
+    async def _hand_back(self, token: str, now: datetime) -> None:
+        await self.conn.execute(
             update(jobs)
-            .where(_mine(key, token))
+            .where(_lease(token))
             .values(
                 status=JobStatus.PENDING.value,
                 attempts=case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0),
@@ -272,7 +297,6 @@ class SqlJobRepository(SqlBackgroundReads):
                 updated_at=now,
             )
         )
-        return bool(result.rowcount)
 
     async def counts(self, session_id: str | None, session_limit: int) -> QueueCounts:
         """Return the backlog counts, the oldest unfinished job and per-session figures."""
@@ -366,7 +390,7 @@ class SqlJobRepository(SqlBackgroundReads):
                     n(and_(status == "pending", attempts > 0)),
                     func.min(case((status.in_(UNFINISHED), jobs.c.created_at), else_=None)),
                 )
-                .where(status.in_((*UNFINISHED, "dead")), *scope)
+                .where(status.in_((*UNFINISHED, "dead")), jobs.c.session_id.is_not(None), *scope)
                 .group_by(jobs.c.session_id)
                 .order_by(func.min(jobs.c.id))
                 .limit(limit)
