@@ -21,6 +21,7 @@ from mindkeeper.http.honcho_v1 import errors as honcho_errors
 from mindkeeper.http.honcho_v1 import router as honcho_router
 from mindkeeper.http.honcho_v1.auth import HonchoGuard
 from mindkeeper.http.honcho_v3 import router as honcho_v3_router
+from mindkeeper.http.honcho_v3.auth import V3Guard
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
 from mindkeeper.http.ratelimit import TokenBuckets
 
@@ -60,6 +61,8 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     app.state.settings = settings
     limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.honcho_guard = HonchoGuard(runtime, settings, limiter)
+    # One bucket per key across both Honcho surfaces.
+    app.state.honcho_v3_guard = V3Guard(runtime, settings, limiter)
     honcho_errors.install(app)
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(queue_status.router.routes)

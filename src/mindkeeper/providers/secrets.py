@@ -1,10 +1,11 @@
 """Secret material: the HS256 bearer-key codec, the credentials box, and loading both.
 
-Bearer keys are JWTs as Honcho v1 issues them: HS256 only, the HMAC key being the UTF-8 bytes
+Bearer keys are JWTs as Honcho issues them: HS256 only, the HMAC key being the UTF-8 bytes
 of the secret, short claims `t` (issue time, informational), `exp` (integer epoch seconds),
-`ad` (admin), `ap` (app), `us` (user), `se` (session), `co` (collection), plus `jti` (the key
-id that revocation names). Any other algorithm, a bad signature, malformed JSON or a
-non-integer `exp`/`nbf` is "Invalid JWT".
+`ad` (admin), v1's `ap` (app), `us` (user), `se` (session), `co` (collection) by public id,
+v3's `w` (workspace), `p` (peer), `s` (session) by name, plus `jti` (the key id that
+revocation names). Any other algorithm, a bad signature, malformed JSON, a non-string scope
+claim or a non-integer `exp`/`nbf` is "Invalid JWT".
 
 Access-key secrets are sealed with AES-256-GCM under the credentials key: `0x01 | 96-bit nonce |
 ciphertext | tag`, the access key id bound as associated data.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import re
 from datetime import datetime
@@ -47,6 +49,8 @@ def _epoch(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Unauthorized(INVALID_JWT)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Unauthorized(INVALID_JWT)
     return int(value)
 
 
@@ -72,6 +76,9 @@ class JwtCodec:
         if scope.admin:
             claims["ad"] = True
         for name, value in (
+            ("w", scope.workspace_name),
+            ("p", scope.peer_name),
+            ("s", scope.session_name),
             ("ap", scope.workspace_id),
             ("us", scope.peer_id),
             ("se", scope.session_id),
@@ -110,6 +117,9 @@ class JwtCodec:
             key_id=_text(claims.get("jti")),
             expires_at=_epoch(claims.get("exp")),
             not_before=_epoch(claims.get("nbf")),
+            workspace_name=_text(claims.get("w")),
+            peer_name=_text(claims.get("p")),
+            session_name=_text(claims.get("s")),
         )
 
 

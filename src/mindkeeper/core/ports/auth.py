@@ -3,13 +3,18 @@
 A `KeyScope` is what a bearer key grants, in core words: everything (admin), or one workspace,
 or one peer of it, or one session and/or one collection of that peer. Keys minted here always
 carry the whole parent chain (a peer key names its workspace too), so a check never has to
-read meaning into a missing claim. The codec turns scopes into tokens and back; the secret box
-seals the secret halves of access keys at rest; the repository stores revocations and access
-keys and resolves the owners of peers, sessions and collections.
+read meaning into a missing claim. Keys of the v1 surface name resources by public id; keys of
+the v3 surface name them by name (workspace, peer, session names), and each surface reads only
+its own kind, so a scoped key works on one surface; an admin key works on both.
+
+The codec turns scopes into tokens and back; the secret box seals the secret halves of access
+keys at rest; the repository stores revocations and access keys, resolves the owners of
+peers, sessions and collections, and answers membership questions by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -27,10 +32,14 @@ class KeyScope:
     key_id: str | None = None
     expires_at: int | None = None
     not_before: int | None = None
+    workspace_name: str | None = None
+    peer_name: str | None = None
+    session_name: str | None = None
 
     @property
     def level(self) -> str:
-        """`admin`, `workspace`, `peer`, `leaf` (session/collection) or `none` (malformed)."""
+        """By public ids: `admin`, `workspace`, `peer`, `leaf` (session/collection) or `none`
+        (malformed, or a key that names resources by name only)."""
         if self.admin:
             return "admin"
         if not self.workspace_id:
@@ -141,4 +150,17 @@ class AuthRepository(Protocol):
 
     async def collection_owner(self, collection_id: str) -> tuple[str, str] | None:
         """Return (workspace id, peer id) of the collection."""
+        ...
+
+    async def active_sessions(self, workspace: str, peer: str, names: Sequence[str]) -> set[str]:
+        """By names: those of the named sessions of the workspace that the peer is an active
+        member of."""
+        ...
+
+    async def peer_named(self, workspace: str, peer: str) -> bool:
+        """By names: True when the workspace has that peer."""
+        ...
+
+    async def session_named(self, workspace: str, session: str) -> bool:
+        """By names: True when the workspace has that session (active or not)."""
         ...

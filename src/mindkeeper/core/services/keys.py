@@ -1,7 +1,10 @@
 """Use cases of bearer keys: mint admin and scoped keys, verify a presented key, revoke one.
 
-A scoped key always carries its whole parent chain, resolved from the database when minted:
-a peer key names its workspace, a session or collection key names its peer and workspace.
+A scoped key always carries its whole parent chain. Keys by public id (the v1 surface) have
+the chain resolved from the database when minted: a peer key names its workspace, a session or
+collection key names its peer and workspace. Keys by name (the v3 surface) name a workspace
+and, below it, a peer and/or a session; names are not looked up, since v3 creates resources
+on first use.
 Verification checks the signature (the codec), expiry (the caller's clock) and revocation (a
 list of revoked key ids read from the database at most every `refresh_seconds`).
 """
@@ -20,6 +23,8 @@ from mindkeeper.core.ports.auth import KeyCodec, KeyScope
 from mindkeeper.errors import Invalid, NotFound, Unauthorized
 
 NO_IDS = "At least one of app_id, user_id, session_id, or collection_id must be provided"
+NO_NAMES = "At least one of workspace_id, peer_id, or session_id must be provided"
+NO_WORKSPACE = "workspace_id is required when scoping a key to a peer or session"
 EXPIRED = "JWT has expired"
 REVOKED = "JWT has been revoked"
 NOT_YET_VALID = "JWT is not valid yet"
@@ -135,6 +140,34 @@ async def mint(
     return MintedKey(codec.encode(scope, now), scope)
 
 
+def mint_by_name(
+    codec: KeyCodec,
+    now: datetime,
+    *,
+    workspace: str | None = None,
+    peer: str | None = None,
+    session: str | None = None,
+    expires_at: datetime | None = None,
+) -> MintedKey:
+    """Mint a key for a workspace, or a peer and/or session of it, named by name.
+
+    Invalid when nothing is named, when a peer or session comes without its workspace, or
+    when `expires_at` is not in the future.
+    """
+    if not (workspace or peer or session):
+        raise Invalid(NO_NAMES)
+    if not workspace:
+        raise Invalid(NO_WORKSPACE)
+    scope = KeyScope(
+        workspace_name=workspace,
+        peer_name=peer or None,
+        session_name=session or None,
+        key_id=new_key_id(),
+        expires_at=_epoch(expires_at, now),
+    )
+    return MintedKey(codec.encode(scope, now), scope)
+
+
 async def revoke(uow: UnitOfWork, codec: KeyCodec, key_or_id: str, now: datetime) -> str:
     """Revoke a key given as the token itself or its key id; return the key id."""
     key_or_id = key_or_id.strip()
@@ -151,7 +184,10 @@ async def revoke(uow: UnitOfWork, codec: KeyCodec, key_or_id: str, now: datetime
             )
         key_id = scope.key_id
         if scope.expires_at is not None:
-            expires_at = datetime.fromtimestamp(scope.expires_at, UTC)
+            try:
+                expires_at = datetime.fromtimestamp(scope.expires_at, UTC)
+            except (OverflowError, OSError, ValueError):
+                expires_at = None
     else:
         key_id = key_or_id
     if not key_id or len(key_id) > KEY_ID_MAX:

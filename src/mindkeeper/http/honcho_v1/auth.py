@@ -35,6 +35,7 @@ from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services import notes
 from mindkeeper.core.services.keys import KeyVerifier
 from mindkeeper.errors import NotFound, Unauthorized
+from mindkeeper.http.bearer import bearer_token, json_object
 from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
 
 NO_TOKEN = "No access token provided"
@@ -124,29 +125,6 @@ def permits(key: KeyScope, target: Target) -> bool:
     return False
 
 
-def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header (scheme case-insensitive)."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return token
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    """The body as the handler will see it (same parser, same cached object), else {}."""
-    if not await request.body():
-        return {}
-    try:
-        data = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -217,7 +195,7 @@ class HonchoGuard:
             targets.append(await self._note_target(base, params["metamessage_id"], key))
         body_session = None
         if request.method != "GET":
-            body_session = _text((await _json_body(request)).get("session_id"))
+            body_session = _text((await json_object(request)).get("session_id"))
         if body_session is not None:
             targets.append(Target(SESSION, workspace, peer, body_session))
         elif rule.special == BODY_SESSION:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
 from mindkeeper.core.ports.auth import AccessKey
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
-from mindkeeper.storage.tables import collections, peers, sessions, workspaces
+from mindkeeper.storage.tables import collections, peers, session_peers, sessions, workspaces
 from mindkeeper.storage.tables.auth import access_keys, revoked_keys
 
 
@@ -112,3 +113,51 @@ class SqlAuthRepository(Repository):
         )
         row = (await self.conn.execute(stmt)).first()
         return None if row is None else (str(row.workspace_id), str(row.peer_id))
+
+    async def active_sessions(self, workspace: str, peer: str, names: Sequence[str]) -> set[str]:
+        """By names: those of the named sessions that the peer is an active member of."""
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return set()
+        sp = session_peers
+        stmt = (
+            select(sessions.c.name)
+            .select_from(
+                sp.join(workspaces, workspaces.c.public_id == sp.c.workspace_id)
+                .join(
+                    peers,
+                    (peers.c.public_id == sp.c.peer_id)
+                    & (peers.c.workspace_id == workspaces.c.public_id),
+                )
+                .join(
+                    sessions,
+                    (sessions.c.public_id == sp.c.session_id)
+                    & (sessions.c.workspace_id == workspaces.c.public_id),
+                )
+            )
+            .where(
+                workspaces.c.name == workspace,
+                peers.c.name == peer,
+                sessions.c.name.in_(wanted),
+                sp.c.left_at.is_(None),
+            )
+        )
+        return {str(name) for name in (await self.conn.execute(stmt)).scalars()}
+
+    async def peer_named(self, workspace: str, peer: str) -> bool:
+        """By names: True when the workspace has that peer."""
+        stmt = (
+            select(peers.c.id)
+            .join(workspaces, workspaces.c.public_id == peers.c.workspace_id)
+            .where(workspaces.c.name == workspace, peers.c.name == peer)
+        )
+        return (await self.conn.execute(stmt)).first() is not None
+
+    async def session_named(self, workspace: str, session: str) -> bool:
+        """By names: True when the workspace has that session (active or not)."""
+        stmt = (
+            select(sessions.c.id)
+            .join(workspaces, workspaces.c.public_id == sessions.c.workspace_id)
+            .where(workspaces.c.name == workspace, sessions.c.name == session)
+        )
+        return (await self.conn.execute(stmt)).first() is not None
