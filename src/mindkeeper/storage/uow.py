@@ -11,11 +11,14 @@ from mindkeeper.storage.engine import Database
 from mindkeeper.storage.repositories.agents import SqlAgentRepository
 from mindkeeper.storage.repositories.auth import SqlAuthRepository
 from mindkeeper.storage.repositories.collections import SqlCollectionRepository
+from mindkeeper.storage.repositories.conclusions import SqlConclusionRepository
 from mindkeeper.storage.repositories.documents import SqlDocumentRepository
 from mindkeeper.storage.repositories.jobs import SqlJobRepository
 from mindkeeper.storage.repositories.members import SqlMemberRepository
+from mindkeeper.storage.repositories.message_index import SqlMessageIndexRepository
 from mindkeeper.storage.repositories.messages import SqlMessageRepository
 from mindkeeper.storage.repositories.notes import SqlNoteRepository
+from mindkeeper.storage.repositories.peer_cards import SqlPeerCardRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
 from mindkeeper.storage.repositories.sessions import SqlSessionRepository
 from mindkeeper.storage.repositories.workspaces import SqlWorkspaceRepository
@@ -64,6 +67,9 @@ class SqlUnitOfWork:
         self.notes = SqlNoteRepository(conn, dialect)
         self.collections = SqlCollectionRepository(conn, dialect)
         self.documents = SqlDocumentRepository(conn, dialect)
+        self.conclusions = SqlConclusionRepository(conn, dialect)
+        self.peer_cards = SqlPeerCardRepository(conn, dialect)
+        self.message_index = SqlMessageIndexRepository(conn, dialect)
         self.agents = SqlAgentRepository(conn, dialect)
         self.jobs = SqlJobRepository(conn, dialect)
         self.auth = SqlAuthRepository(conn, dialect)

@@ -32,6 +32,11 @@ from mindkeeper.core.entities import (
 )
 from mindkeeper.core.ports.agents import AgentRepository, Keyring
 from mindkeeper.core.ports.auth import AuthRepository, Security
+from mindkeeper.core.ports.derived import (
+    ConclusionRepository,
+    MessageIndexRepository,
+    PeerCardRepository,
+)
 from mindkeeper.core.ports.jobs import DeriverPolicy, JobRepository
 from mindkeeper.core.ports.models import DialecticPolicy, ModelRoles, UsageMeter
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
@@ -607,6 +612,21 @@ class UnitOfWork(Protocol):
     @property
     def documents(self) -> DocumentRepository:
         """The documents of this transaction."""
+        ...
+
+    @property
+    def conclusions(self) -> ConclusionRepository:
+        """The conclusions of this transaction."""
+        ...
+
+    @property
+    def peer_cards(self) -> PeerCardRepository:
+        """The peer cards of this transaction."""
+        ...
+
+    @property
+    def message_index(self) -> MessageIndexRepository:
+        """Message vectors, message search and context reads of this transaction."""
         ...
 
     @property

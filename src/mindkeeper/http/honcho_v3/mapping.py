@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
+from mindkeeper.core.ports.derived import Conclusion, NamedMessage
+from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.core.values import Page
 
 T = TypeVar("T")
@@ -88,4 +90,38 @@ def page(result: Page[T], item: Callable[[T], Any]) -> dict[str, Any]:
         "page": result.page,
         "size": result.size,
         "pages": result.pages,
+    }
+
+
+def conclusion(c: Conclusion) -> dict[str, Any]:
+    """A Conclusion, then the fields the current SDK reads (`source_ids`, `times_derived`)."""
+    return {
+        "id": c.id,
+        "content": c.content,
+        "observer_id": c.observer,
+        "observed_id": c.observed,
+        "session_id": c.session,
+        "level": c.level,
+        "created_at": timestamp(c.created_at),
+        "source_ids": c.source_ids or [],
+        "times_derived": c.times_derived,
+    }
+
+
+def named_message(m: NamedMessage, workspace_name: str) -> dict[str, Any]:
+    """A Message found by search or context (it carries its sender's and session's names)."""
+    return message(m.message, workspace_name, m.session, {m.message.sender_id: m.sender})
+
+
+def summary(s: Summary | None) -> dict[str, Any] | None:
+    """A Summary (`created_at` to the second)."""
+    if s is None:
+        return None
+    created = s.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "content": s.content,
+        "message_id": s.message_id,
+        "summary_type": s.kind,
+        "created_at": created,
+        "token_count": s.token_count,
     }

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mindkeeper.http.honcho_v3.routes import keys, messages, peers, sessions, workspaces
+from mindkeeper.http.honcho_v3.routes import (
+    conclusions,
+    keys,
+    messages,
+    peer_memory,
+    peers,
+    search,
+    session_memory,
+    sessions,
+    workspaces,
+)
 
 
 def routes() -> list[BaseRoute]:
     """Return every /v3 route in matching order."""
-    modules = (messages, sessions, peers, workspaces, keys)
+    modules = (
+        messages,
+        sessions,
+        peers,
+        workspaces,
+        keys,
+        conclusions,
+        search,
+        peer_memory,
+        session_memory,
+    )
     return [route for module in modules for route in module.router.routes]

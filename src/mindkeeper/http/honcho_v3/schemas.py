@@ -262,3 +262,70 @@ class MessageUpdate(_Body):
     """PUT .../messages/{M}."""
 
     metadata: OptionalMetadata = None
+
+
+CONCLUSION_CONTENT_MAX = 65_535
+LIMIT_MAX = 100
+
+
+class ConclusionCreate(_Body):
+    """One conclusion of a batch."""
+
+    content: Annotated[str, Field(min_length=1, max_length=CONCLUSION_CONTENT_MAX)]
+    observer_id: str
+    observed_id: str
+    session_id: str | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value: str) -> str:
+        return value.replace("\x00", "")
+
+
+class ConclusionBatch(_Body):
+    """POST .../conclusions (`observations` is an alias of `conclusions`)."""
+
+    conclusions: Annotated[list[ConclusionCreate], Field(min_length=1, max_length=BATCH_MAX)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "conclusions" not in data and "observations" in data:
+            return {**data, "conclusions": data["observations"]}
+        return data
+
+
+class ConclusionQuery(_Body):
+    """POST .../conclusions/query."""
+
+    query: str
+    top_k: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = 10
+    distance: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    filters: dict[str, Any] | None = None
+
+
+class MessageSearch(_Body):
+    """POST .../search (workspace, peer, session)."""
+
+    query: str
+    filters: dict[str, Any] | None = None
+    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = 10
+
+
+class RepresentationRequest(_Body):
+    """POST .../peers/{P}/representation."""
+
+    session_id: str | None = None
+    filters: dict[str, Any] | None = None
+    target: str | None = None
+    search_query: str | None = None
+    search_top_k: Annotated[int, Field(ge=1, le=LIMIT_MAX)] | None = None
+    search_max_distance: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    include_most_frequent: bool | None = None
+    max_conclusions: Annotated[int, Field(ge=1, le=LIMIT_MAX)] | None = 25
+
+
+class PeerCardSet(_Body):
+    """PUT .../peers/{P}/card."""
+
+    peer_card: list[str]

@@ -126,3 +126,30 @@ async def sqlite_nearest_keys(
     if max_distance is not None:
         order = order[distances[order] < max_distance]
     return [int(k) for k in keys[order[:top_k]]]
+
+
+async def prefer_ann_for_workspace(conn: Any, table: str, workspace_id: str, dim: int) -> bool:
+    """`prefer_ann` for a table of vectors scoped by workspace (`message_vectors`)."""
+    if dim not in INDEXED_DIMENSIONS or not table.isidentifier():
+        return False
+    large = text(
+        "SELECT count(*) > :threshold AS large, "
+        "(SELECT string_to_array(extversion, '.')::int[] >= ARRAY[0, 8] "
+        " FROM pg_extension WHERE extname = 'vector') AS iterative "
+        f"FROM (SELECT 1 FROM {table} WHERE workspace_id = :workspace_id "
+        "AND embedding_dim = :dim LIMIT :limit) AS s"
+    )
+    params = {
+        "threshold": ANN_MIN_ROWS,
+        "workspace_id": workspace_id,
+        "dim": dim,
+        "limit": ANN_MIN_ROWS + 1,
+    }
+    row = (await conn.execute(large, params)).one()
+    if not row.large:
+        return False
+    settings = f"SELECT set_config('hnsw.ef_search', '{EF_SEARCH}', true)"
+    if row.iterative:
+        settings += ", set_config('hnsw.iterative_scan', 'strict_order', true)"
+    await conn.execute(text(settings))
+    return True

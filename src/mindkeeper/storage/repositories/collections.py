@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from mindkeeper.core.entities import Collection, JSONObject
-from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.core.values import RESERVED_COLLECTION, MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import collections as t
 from mindkeeper.storage.tables import documents
@@ -24,6 +24,7 @@ def to_collection(row: DbRow) -> Collection:
         row.workspace_id,
         row.metadata,
         row.created_at,
+        row.observed_id,
     )
 
 
@@ -59,6 +60,8 @@ class SqlCollectionRepository(Repository):
                         workspace_id=workspace_id,
                         metadata=metadata,
                         created_at=now,
+                        # A peer's reserved collection holds its conclusions about itself.
+                        observed_id=peer_id if name == RESERVED_COLLECTION else None,
                     )
                     .returning(t)
                 )

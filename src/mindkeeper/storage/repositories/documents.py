@@ -77,6 +77,9 @@ class SqlDocumentRepository(Repository):
                     collection_id=collection.id,
                     workspace_id=collection.workspace_id,
                     peer_id=collection.peer_id,
+                    # Documents of a pair's collection are its conclusions.
+                    observed_id=collection.observed_id,
+                    level=None if collection.observed_id is None else "explicit",
                     created_at=now,
                     **_vector_values(embedding),
                 )
@@ -90,6 +93,7 @@ class SqlDocumentRepository(Repository):
             t.c.collection_id == collection_id,
             t.c.peer_id == peer_id,
             t.c.workspace_id == workspace_id,
+            t.c.deleted_at.is_(None),
         )
 
     async def get(

@@ -16,6 +16,7 @@ from mindkeeper.core.entities import JSONObject, Message, Peer, Session
 from mindkeeper.core.ports import NewMessage, UnitOfWork
 from mindkeeper.core.services.conversations import members, workspaces
 from mindkeeper.core.services.conversations.scope import find_session, retrying, session_not_found
+from mindkeeper.core.services.memory import indexing
 from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
 from mindkeeper.errors import NotFound
 
@@ -72,11 +73,9 @@ async def enqueue_background_work(
     now: datetime,
 ) -> None:
     """Inside the messages' transaction: queue the background work the new messages call for
-    (`configurations[i]` are the per-message settings of `created[i]`).
-
-    Nothing is queued yet for messages written by name.
-    """
-    return None
+    (`configurations[i]` are the per-message settings of `created[i]`): their embedding for
+    search (`memory.indexing`)."""
+    await indexing.enqueue_embeddings(uow, created, now)
 
 
 async def create(
