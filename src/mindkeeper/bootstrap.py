@@ -16,6 +16,7 @@ from mindkeeper.core.ports import Embedder, TokenCounter
 from mindkeeper.core.ports.agents import Keyring
 from mindkeeper.core.ports.auth import Security
 from mindkeeper.core.ports.models import ChatModel, ModelRoles, UsageMeter
+from mindkeeper.core.ports.webhooks import WebhookTransport
 from mindkeeper.core.values import Clock, utcnow
 from mindkeeper.errors import StartupError
 from mindkeeper.providers.tokens import O200kTokenCounter
@@ -77,6 +78,22 @@ def build_security(settings: Settings) -> Security:
     )
 
 
+def build_webhook_transport(settings: Settings) -> WebhookTransport:
+    """Return the webhook transport (SecretError when a configured secret cannot be read)."""
+    from mindkeeper.providers.webhooks import (
+        HttpWebhookTransport,
+        read_configured_secret,
+        webhook_secret_path,
+    )
+
+    return HttpWebhookTransport(
+        read_configured_secret(settings.webhook_secret, settings.webhook_secret_file),
+        webhook_secret_path(settings.data_dir),
+        settings.webhook_timeout_seconds,
+        settings.webhook_allow_private,
+    )
+
+
 class AppRuntime:
     """The live objects one process shares across requests."""
 
@@ -105,6 +122,7 @@ class AppRuntime:
         self.dialectic_policy = bootstrap_models.build_dialectic_policy(settings)
         self.worker_enabled = settings.worker_enabled
         self.security = build_security(settings)
+        self.webhooks = build_webhook_transport(settings)
 
     def uow(self, write: bool = True) -> SqlUnitOfWork:
         """Return a fresh unit of work."""
@@ -142,6 +160,7 @@ class AppRuntime:
     async def close(self) -> None:
         """Close the model clients and dispose of the database pool."""
         await bootstrap_models.close_models(self.models, self.embedder)
+        await self.webhooks.close()
         await self.database.dispose()
 
 

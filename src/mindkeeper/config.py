@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     dialectic_context_messages: int = Field(default=20, ge=0, le=1000)
     dialectic_max_tokens: int = Field(default=1000, ge=1, le=100_000)
 
+    # Webhooks (docs/honcho-v3.md). Without a secret, one is generated in the data directory.
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+    webhook_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    webhook_allow_private: bool = False
+
     # Security (docs/security.md). One switch turns on Honcho bearer keys and Bedrock SigV4.
     auth_enabled: bool = False
     auth_jwt_secret: SecretStr | None = None

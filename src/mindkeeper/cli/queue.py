@@ -77,6 +77,14 @@ def _print(report: dict[str, Any]) -> None:
     print(f"state: {state}" + (f" ({report['reason']})" if report["reason"] else ""))
     if report["last_error"]:
         print(f"last error: {report['last_error'][:300]}")
+    hooks = report["webhooks"]
+    if any(hooks[k] for k in ("pending", "running", "done", "dead")):
+        print(
+            f"webhooks: pending {hooks['pending']}  running {hooks['running']}  "
+            f"done {hooks['done']}  dead {hooks['dead']}  retrying {hooks['retrying']}"
+        )
+        if hooks["last_error"]:
+            print(f"last webhook error: {hooks['last_error'][:300]}")
     sessions = report["sessions"]
     if sessions:
         print()

@@ -21,6 +21,7 @@ from mindkeeper.storage.repositories.notes import SqlNoteRepository
 from mindkeeper.storage.repositories.peer_cards import SqlPeerCardRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
 from mindkeeper.storage.repositories.sessions import SqlSessionRepository
+from mindkeeper.storage.repositories.webhooks import SqlWebhookRepository
 from mindkeeper.storage.repositories.workspaces import SqlWorkspaceRepository
 
 
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.agents = SqlAgentRepository(conn, dialect)
         self.jobs = SqlJobRepository(conn, dialect)
         self.auth = SqlAuthRepository(conn, dialect)
+        self.webhooks = SqlWebhookRepository(conn, dialect)
 
     @property
     def connection(self) -> AsyncConnection:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.jobs import MODEL_FREE_KINDS, Job
-from mindkeeper.core.services import deriver, queue
+from mindkeeper.core.services import deriver, queue, webhooks
 from mindkeeper.core.services.conversations import deletions
 from mindkeeper.core.services.memory import indexing
 
@@ -57,7 +57,7 @@ class DeriverWorker:
         reason = queue.deriver_unavailable_reason(self.runtime)
         if reason is not None:
             log.warning("deriver jobs wait (other jobs run): %s", reason)
-            self.kinds = (*MODEL_FREE_KINDS, *indexing.KINDS)
+            self.kinds = (*MODEL_FREE_KINDS, *webhooks.KINDS, *indexing.KINDS)
         log.info("deriver worker %s started with %d job slot(s)", self.name, self.concurrency)
         stopper = asyncio.create_task(self._relay(stop))
         try:
@@ -133,6 +133,8 @@ class DeriverWorker:
             return deriver.Outcome(lost_lease=not await deletions.process(self.runtime, job))
         if job.kind in indexing.KINDS:
             return deriver.Outcome(lost_lease=not await indexing.process(self.runtime, job))
+        if job.kind in webhooks.KINDS:
+            return deriver.Outcome(lost_lease=not await webhooks.deliver(self.runtime, job))
         return await deriver.process(self.runtime, job)
 
     async def _run(self, job: Job) -> None:

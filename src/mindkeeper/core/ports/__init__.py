@@ -39,6 +39,7 @@ from mindkeeper.core.ports.derived import (
 )
 from mindkeeper.core.ports.jobs import DeriverPolicy, JobRepository
 from mindkeeper.core.ports.models import DialecticPolicy, ModelRoles, UsageMeter
+from mindkeeper.core.ports.webhooks import WebhookRepository, WebhookTransport
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
 
 
@@ -644,6 +645,11 @@ class UnitOfWork(Protocol):
         """Revocations, access keys and owner lookups of this transaction."""
         ...
 
+    @property
+    def webhooks(self) -> WebhookRepository:
+        """The webhook endpoints of this transaction."""
+        ...
+
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
         ...
@@ -676,6 +682,8 @@ class Runtime(Protocol):
     #: True when this process runs the deriver worker (`MINDKEEPER_WORKER_ENABLED`).
     worker_enabled: bool
     security: Security
+    #: Delivers webhook events (and holds their signing secret).
+    webhooks: WebhookTransport
 
     def uow(self, write: bool = True) -> UnitOfWork:
         """Return a fresh unit of work (read-only ones take no writer lock)."""

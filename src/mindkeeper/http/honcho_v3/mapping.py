@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
+from mindkeeper.core.ports.webhooks import WebhookEndpoint
 from mindkeeper.core.ports.derived import Conclusion, NamedMessage
 from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.core.values import Page
@@ -124,4 +125,14 @@ def summary(s: Summary | None) -> dict[str, Any] | None:
         "summary_type": s.kind,
         "created_at": created,
         "token_count": s.token_count,
+    }
+
+
+def webhook_endpoint(e: WebhookEndpoint, workspace_name: str) -> dict[str, Any]:
+    """A WebhookEndpoint."""
+    return {
+        "id": e.id,
+        "workspace_id": workspace_name,
+        "url": e.url,
+        "created_at": timestamp(e.created_at),
     }

@@ -13,6 +13,7 @@ from mindkeeper.http.honcho_v3.routes import (
     search,
     session_memory,
     sessions,
+    webhooks,
     workspaces,
 )
 
@@ -29,5 +30,6 @@ def routes() -> list[BaseRoute]:
         search,
         peer_memory,
         session_memory,
+        webhooks,
     )
     return [route for module in modules for route in module.router.routes]

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mindkeeper.core.ports.webhooks import public_address
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
 NAME_MAX = 512
@@ -329,3 +333,43 @@ class PeerCardSet(_Body):
     """PUT .../peers/{P}/card."""
 
     peer_card: list[str]
+
+
+#: Longest webhook URL stored.
+WEBHOOK_URL_MAX = 2048
+
+
+def check_webhook_url(url: str) -> str:
+    """Scheme and host present, and the scheme http or https, with upstream's messages; a URL
+    with control characters, no host name or a bad port is an invalid format too."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValueError("Invalid URL format") from None
+    if not parts.scheme or not parts.netloc or any(c < " " or c == "\x7f" for c in url):
+        raise ValueError("Invalid URL format")
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("Only HTTP and HTTPS URLs are allowed")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError("Invalid URL format") from None
+    if not parts.hostname:
+        raise ValueError("Invalid URL format")
+    return url
+
+
+def private_url(url: str) -> bool:
+    """True when the URL's host is an IP literal that is not public (upstream's rule)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a host name: judged when a delivery resolves it
+    return not public_address(address)
+
+
+class WebhookEndpointCreate(_Body):
+    """POST .../webhooks."""
+
+    url: Annotated[str, Field(max_length=WEBHOOK_URL_MAX), AfterValidator(check_webhook_url)]
