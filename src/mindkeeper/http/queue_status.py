@@ -9,7 +9,10 @@ key is required (the route names no app, so the Honcho guard asks for admin).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from mindkeeper.core.services import queue
@@ -20,7 +23,60 @@ from mindkeeper.http.responses import JSONBytes
 router = APIRouter(tags=["queue"], dependencies=[AUTH])
 
 
-@router.get("/queue/status")
+class DeriverInfo(BaseModel):
+    """The models in use and whether this process can derive."""
+
+    worker_in_this_process: bool
+    deriver_model: str | None
+    summary_model: str | None
+    dialectic_model: str | None
+    embedder: str | None
+    unavailable: str | None
+
+
+class ModelUsage(BaseModel):
+    """Counters of one model since the process started."""
+
+    requests: int
+    retries: int
+    failures: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class SessionBacklog(BaseModel):
+    """The unfinished or dead work of one session."""
+
+    session_id: str
+    pending: int
+    running: int
+    dead: int
+    retrying: int
+    last_error: str | None
+    oldest_pending_age_seconds: float | None
+
+
+class QueueStatus(BaseModel):
+    """The deriver queue's backlog."""
+
+    pending: int
+    running: int
+    done: int
+    dead: int
+    retrying: int
+    failed_attempts: int
+    oldest_pending_age_seconds: float | None
+    last_progress_at: datetime | None
+    last_error: str | None
+    stalled: bool
+    reason: str | None
+    deriver: DeriverInfo
+    sessions: list[SessionBacklog]
+    models: dict[str, ModelUsage]
+
+
+@router.get("/queue/status", response_model=QueueStatus)
 async def queue_status(
     runtime: RuntimeDep,
     session_id: str | None = Query(default=None),

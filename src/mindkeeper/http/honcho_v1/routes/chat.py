@@ -23,6 +23,7 @@ from mindkeeper.core.services import dialectic
 from mindkeeper.errors import Unavailable
 from mindkeeper.http.deps import RuntimeDep
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import CHAT_RESPONSES, DialecticResponse
 from mindkeeper.http.honcho_v1.routes.common import ok
 from mindkeeper.http.honcho_v1.schemas import BaseModel
 from mindkeeper.http.responses import JSONBytes
@@ -79,7 +80,7 @@ async def _rest(first: str, stream: AsyncIterator[str]) -> AsyncIterator[bytes]:
         raise
 
 
-@router.post("/chat")
+@router.post("/chat", response_model=DialecticResponse, responses=CHAT_RESPONSES)
 async def chat(
     app_id: str, user_id: str, session_id: str, body: DialecticOptions, runtime: RuntimeDep
 ) -> Response:

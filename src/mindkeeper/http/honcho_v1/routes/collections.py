@@ -10,6 +10,7 @@ from mindkeeper.errors import Unauthorized
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Collection, Deleted, Page
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import CollectionCreate, CollectionUpdate, ListBody
 
@@ -21,7 +22,7 @@ router = APIRouter(
 )
 
 
-@router.get("")
+@router.get("", response_model=Collection)
 async def get_collection(
     app_id: str, user_id: str, uow: ReadUow, collection_id: str | None = Query(default=None)
 ) -> Response:
@@ -32,7 +33,7 @@ async def get_collection(
     return ok(mapping.collection(found))
 
 
-@router.post("")
+@router.post("", response_model=Collection)
 async def create_collection(
     app_id: str, user_id: str, body: CollectionCreate, uow: WriteUow
 ) -> Response:
@@ -41,7 +42,7 @@ async def create_collection(
     return ok(mapping.collection(created))
 
 
-@router.post("/list")
+@router.post("/list", response_model=Page[Collection])
 async def list_collections(
     app_id: str, user_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = None
 ) -> Response:
@@ -50,14 +51,14 @@ async def list_collections(
     return ok(mapping.page(result, mapping.collection))
 
 
-@router.get("/name/{name}")
+@router.get("/name/{name}", response_model=Collection)
 async def get_collection_by_name(app_id: str, user_id: str, name: str, uow: ReadUow) -> Response:
     """Get a collection by name."""
     found = await collections.get_by_name_or_raise(uow, app_id, user_id, name)
     return ok(mapping.collection(found))
 
 
-@router.put("/{collection_id}")
+@router.put("/{collection_id}", response_model=Collection)
 async def update_collection(
     app_id: str, user_id: str, collection_id: str, body: CollectionUpdate, uow: WriteUow
 ) -> Response:
@@ -68,7 +69,7 @@ async def update_collection(
     return ok(mapping.collection(updated))
 
 
-@router.delete("/{collection_id}")
+@router.delete("/{collection_id}", response_model=Deleted)
 async def delete_collection(
     app_id: str, user_id: str, collection_id: str, uow: WriteUow
 ) -> Response:

@@ -9,6 +9,7 @@ from mindkeeper.core.services import documents
 from mindkeeper.http.deps import EmbedderDep, ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Deleted, Document, Page
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import (
     DocumentCreate,
@@ -25,7 +26,7 @@ router = APIRouter(
 )
 
 
-@router.post("")
+@router.post("", response_model=Document)
 async def create_document(
     app_id: str,
     user_id: str,
@@ -41,7 +42,7 @@ async def create_document(
     return ok(mapping.document(created))
 
 
-@router.post("/list")
+@router.post("/list", response_model=Page[Document])
 async def list_documents(
     app_id: str,
     user_id: str,
@@ -57,7 +58,7 @@ async def list_documents(
     return ok(mapping.page(result, mapping.document))
 
 
-@router.post("/query")
+@router.post("/query", response_model=list[Document])
 async def query_documents(
     app_id: str,
     user_id: str,
@@ -73,7 +74,7 @@ async def query_documents(
     return ok([mapping.document(d) for d in found])
 
 
-@router.get("/{document_id}")
+@router.get("/{document_id}", response_model=Document)
 async def get_document(
     app_id: str, user_id: str, collection_id: str, document_id: str, uow: ReadUow
 ) -> Response:
@@ -82,7 +83,7 @@ async def get_document(
     return ok(mapping.document(found))
 
 
-@router.put("/{document_id}")
+@router.put("/{document_id}", response_model=Document)
 async def update_document(
     app_id: str,
     user_id: str,
@@ -99,7 +100,7 @@ async def update_document(
     return ok(mapping.document(updated))
 
 
-@router.delete("/{document_id}")
+@router.delete("/{document_id}", response_model=Deleted)
 async def delete_document(
     app_id: str, user_id: str, collection_id: str, document_id: str, uow: WriteUow
 ) -> Response:

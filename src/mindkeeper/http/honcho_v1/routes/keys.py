@@ -10,13 +10,14 @@ from starlette.responses import Response
 from mindkeeper.core.services import keys
 from mindkeeper.http.deps import ReadUow, RuntimeDep
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Key
 from mindkeeper.http.honcho_v1.routes.common import ok
 from mindkeeper.http.responses import JSONBytes
 
 router = APIRouter(prefix="/v1", tags=["keys"], strict_content_type=False, dependencies=[AUTH])
 
 
-@router.post("/keys")
+@router.post("/keys", response_model=Key)
 async def create_key(
     runtime: RuntimeDep,
     uow: ReadUow,

@@ -10,6 +10,7 @@ from mindkeeper.core.services import messages
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Message, Page
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import ListBody, MessageBatch, MessageCreate, MessageUpdate
 
@@ -25,7 +26,7 @@ def _new(m: MessageCreate) -> NewMessage:
     return NewMessage(m.content, m.is_user, m.metadata)
 
 
-@router.post("")
+@router.post("", response_model=Message)
 async def create_message(
     app_id: str, user_id: str, session_id: str, body: MessageCreate, uow: WriteUow
 ) -> Response:
@@ -34,7 +35,7 @@ async def create_message(
     return ok(mapping.message(created[0]))
 
 
-@router.post("/batch")
+@router.post("/batch", response_model=list[Message])
 async def create_batch(
     app_id: str, user_id: str, session_id: str, body: MessageBatch, uow: WriteUow
 ) -> Response:
@@ -45,7 +46,7 @@ async def create_batch(
     return ok([mapping.message(m) for m in created])
 
 
-@router.post("/list")
+@router.post("/list", response_model=Page[Message])
 async def list_messages(
     app_id: str,
     user_id: str,
@@ -61,7 +62,7 @@ async def list_messages(
     return ok(mapping.page(result, mapping.message))
 
 
-@router.get("/{message_id}")
+@router.get("/{message_id}", response_model=Message)
 async def get_message(
     app_id: str, user_id: str, session_id: str, message_id: str, uow: ReadUow
 ) -> Response:
@@ -71,7 +72,7 @@ async def get_message(
     )
 
 
-@router.put("/{message_id}")
+@router.put("/{message_id}", response_model=Message)
 async def update_message(
     app_id: str,
     user_id: str,

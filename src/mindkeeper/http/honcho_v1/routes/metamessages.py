@@ -10,6 +10,7 @@ from mindkeeper.core.services import notes
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Metamessage, Page
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import (
     MetamessageCreate,
@@ -25,7 +26,7 @@ router = APIRouter(
 )
 
 
-@router.post("")
+@router.post("", response_model=Metamessage)
 async def create_metamessage(
     app_id: str, user_id: str, body: MetamessageCreate, uow: WriteUow
 ) -> Response:
@@ -43,7 +44,7 @@ async def create_metamessage(
     return ok(mapping.metamessage(note))
 
 
-@router.post("/list")
+@router.post("/list", response_model=Page[Metamessage])
 async def list_metamessages(
     app_id: str, user_id: str, uow: ReadUow, paging: Paging, body: MetamessageListBody | None = None
 ) -> Response:
@@ -59,13 +60,13 @@ async def list_metamessages(
     return ok(mapping.page(result, mapping.metamessage))
 
 
-@router.get("/{metamessage_id}")
+@router.get("/{metamessage_id}", response_model=Metamessage)
 async def get_metamessage(app_id: str, user_id: str, metamessage_id: str, uow: ReadUow) -> Response:
     """Get one metamessage."""
     return ok(mapping.metamessage(await notes.get_or_raise(uow, app_id, user_id, metamessage_id)))
 
 
-@router.put("/{metamessage_id}")
+@router.put("/{metamessage_id}", response_model=Metamessage)
 async def update_metamessage(
     app_id: str, user_id: str, metamessage_id: str, body: MetamessageUpdate, uow: WriteUow
 ) -> Response:

@@ -10,6 +10,7 @@ from mindkeeper.errors import Unauthorized
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
+from mindkeeper.http.honcho_v1.responses import Deleted, Page, Session
 from mindkeeper.http.honcho_v1.routes.common import Paging, ok
 from mindkeeper.http.honcho_v1.schemas import SessionCreate, SessionListBody, SessionUpdate
 
@@ -21,7 +22,7 @@ router = APIRouter(
 )
 
 
-@router.get("")
+@router.get("", response_model=Session)
 async def get_session(
     app_id: str, user_id: str, uow: ReadUow, session_id: str | None = Query(default=None)
 ) -> Response:
@@ -31,13 +32,13 @@ async def get_session(
     return ok(mapping.session(await sessions.get_or_raise(uow, app_id, user_id, session_id)))
 
 
-@router.post("")
+@router.post("", response_model=Session)
 async def create_session(app_id: str, user_id: str, body: SessionCreate, uow: WriteUow) -> Response:
     """Start a session."""
     return ok(mapping.session(await sessions.create(uow, app_id, user_id, body.metadata)))
 
 
-@router.post("/list")
+@router.post("/list", response_model=Page[Session])
 async def list_sessions(
     app_id: str, user_id: str, uow: ReadUow, paging: Paging, body: SessionListBody | None = None
 ) -> Response:
@@ -47,7 +48,7 @@ async def list_sessions(
     return ok(mapping.page(result, mapping.session))
 
 
-@router.put("/{session_id}")
+@router.put("/{session_id}", response_model=Session)
 async def update_session(
     app_id: str, user_id: str, session_id: str, body: SessionUpdate, uow: WriteUow
 ) -> Response:
@@ -57,14 +58,14 @@ async def update_session(
     )
 
 
-@router.delete("/{session_id}")
+@router.delete("/{session_id}", response_model=Deleted)
 async def delete_session(app_id: str, user_id: str, session_id: str, uow: WriteUow) -> Response:
     """Deactivate a session (soft delete)."""
     await sessions.delete(uow, app_id, user_id, session_id)
     return ok({"message": "Session deleted successfully"})
 
 
-@router.get("/{session_id}/clone")
+@router.get("/{session_id}/clone", response_model=Session)
 async def clone_session(
     app_id: str,
     user_id: str,
