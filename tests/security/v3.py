@@ -67,8 +67,9 @@ class World:
         return MEMBERS.get(session, set()) if session in self.sessions[workspace] else set()
 
 
-def build_world(admin: httpx.Client, count: int = 2) -> World:
-    """Make `count` workspaces with unique names, as `World` describes."""
+def build_world(admin: httpx.Client, count: int = 2, scopes: bool = False) -> World:
+    """Make `count` workspaces with unique names, as `World` describes (with a scope `sc`
+    holding s1 when `scopes`)."""
     world = World([uid("ws") for _ in range(count)])
     for ws in world.workspaces:
         base = f"/v3/workspaces/{ws}"
@@ -89,6 +90,9 @@ def build_world(admin: httpx.Client, count: int = 2) -> World:
             )
             world.messages[(ws, session)] = sent[0]["id"]
         ok(admin.request("DELETE", f"{base}/sessions/s3/peers", json=["alice"]))
+        if scopes:
+            ok(admin.post(f"{base}/scopes", json={"id": "sc"}))
+            ok(admin.post(f"{base}/scopes/sc/sessions", json={"session_ids": ["s1"]}))
         world.peers[ws] = set(PEERS)
         world.sessions[ws] = set(MEMBERS)
     return world
