@@ -138,6 +138,9 @@ def build_deriver_policy(settings: Settings) -> DeriverPolicy:
         long_summary_every=settings.deriver_long_summary_every,
         dedup_distance=settings.deriver_dedup_distance,
         context_messages=settings.deriver_context_messages,
+        batch_max_messages=settings.deriver_batch_max_messages,
+        batch_max_tokens=settings.deriver_batch_max_tokens,
+        dream_enabled=settings.dream_enabled,
     )
 
 

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     deriver_long_summary_every: int = Field(default=60, ge=1)
     deriver_dedup_distance: float = Field(default=0.15, ge=0, le=2)
     deriver_context_messages: int = Field(default=10, ge=0, le=1000)
+    deriver_batch_max_messages: int = Field(default=10, ge=1, le=100)
+    deriver_batch_max_tokens: int = Field(default=4000, ge=1)
+    dream_enabled: bool = True
     dialectic_max_facts: int = Field(default=10, ge=0, le=200)
     dialectic_fact_max_distance: float = Field(default=0.85, ge=0, le=2)
     dialectic_context_messages: int = Field(default=20, ge=0, le=1000)

@@ -20,10 +20,10 @@ import logging
 from datetime import datetime, timedelta
 
 from mindkeeper.core.ports import Runtime
-from mindkeeper.core.ports.jobs import MODEL_FREE_KINDS, Job
+from mindkeeper.core.ports.jobs import DERIVE, DREAM, MODEL_FREE_KINDS, Job
 from mindkeeper.core.services import deriver, queue, webhooks
 from mindkeeper.core.services.conversations import deletions
-from mindkeeper.core.services.memory import indexing
+from mindkeeper.core.services.memory import derivation, dreams, indexing
 
 log = logging.getLogger("mindkeeper.worker")
 
@@ -58,6 +58,8 @@ class DeriverWorker:
         if reason is not None:
             log.warning("deriver jobs wait (other jobs run): %s", reason)
             self.kinds = (*MODEL_FREE_KINDS, *webhooks.KINDS, *indexing.KINDS)
+        elif self.runtime.models.deriver is None:  # summaries only: dreams wait for a model
+            self.kinds = (*MODEL_FREE_KINDS, *webhooks.KINDS, *indexing.KINDS, DERIVE)
         log.info("deriver worker %s started with %d job slot(s)", self.name, self.concurrency)
         stopper = asyncio.create_task(self._relay(stop))
         try:
@@ -135,6 +137,11 @@ class DeriverWorker:
             return deriver.Outcome(lost_lease=not await indexing.process(self.runtime, job))
         if job.kind in webhooks.KINDS:
             return deriver.Outcome(lost_lease=not await webhooks.deliver(self.runtime, job))
+        if job.kind == DREAM:
+            return await dreams.process(self.runtime, job)
+        if job.kind == DERIVE and job.payload is not None:  # a work unit of the named surface
+            unit = await queue.attach(self.runtime, job, self.name)
+            return await derivation.process(self.runtime, [job, *unit])
         return await deriver.process(self.runtime, job)
 
     async def _run(self, job: Job) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from mindkeeper.http.honcho_v3.routes import (
+    background,
     conclusions,
+    dialectic,
     keys,
     messages,
     peer_memory,
@@ -31,5 +33,7 @@ def routes() -> list[BaseRoute]:
         peer_memory,
         session_memory,
         webhooks,
+        dialectic,
+        background,
     )
     return [route for module in modules for route in module.router.routes]
