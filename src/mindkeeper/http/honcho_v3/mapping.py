@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
-from mindkeeper.core.ports.webhooks import WebhookEndpoint
 from mindkeeper.core.ports.derived import Conclusion, NamedMessage
+from mindkeeper.core.ports.webhooks import WebhookEndpoint
 from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.core.values import Page
 
