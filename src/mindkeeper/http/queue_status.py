@@ -57,6 +57,17 @@ class SessionBacklog(BaseModel):
     oldest_pending_age_seconds: float | None
 
 
+class WebhookDeliveries(BaseModel):
+    """Webhook deliveries by state, and the latest error of an unfinished or dead one."""
+
+    pending: int
+    running: int
+    done: int
+    dead: int
+    retrying: int
+    last_error: str | None
+
+
 class QueueStatus(BaseModel):
     """The deriver queue's backlog."""
 
@@ -74,6 +85,7 @@ class QueueStatus(BaseModel):
     deriver: DeriverInfo
     sessions: list[SessionBacklog]
     models: dict[str, ModelUsage]
+    webhooks: WebhookDeliveries
 
 
 @router.get("/queue/status", response_model=QueueStatus)
