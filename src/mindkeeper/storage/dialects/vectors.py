@@ -45,6 +45,8 @@ ANN_MIN_ROWS = 10_000
 #: HNSW candidate list per query (pgvector's default is 40; 100 keeps recall@10 near 0.96).
 EF_SEARCH = 100
 INDEXED_DIMENSIONS = frozenset({384, 768, 1024, 1536})
+#: Rounding slack of a float32 matrix product, beyond which two distances are not a tie.
+_TIE_MARGIN = 1e-5
 
 _LARGE = text(
     "SELECT count(*) > :threshold AS large, "
@@ -122,10 +124,18 @@ async def sqlite_nearest_keys(
     matrix = matrix.reshape(len(rows), vector.shape[0])
     norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector))
     distances = 1.0 - (matrix @ vector) / (norms + 1e-12)
-    order = np.argsort(distances, kind="stable")
+    # BLAS may round equal rows differently (a row in a kernel's remainder block), which would
+    # break exact ties out of insertion order: the rows that can reach the top are measured
+    # again, row by row, and ranked on that.
+    bound = float(np.partition(distances, min(top_k, len(rows)) - 1)[min(top_k, len(rows)) - 1])
     if max_distance is not None:
-        order = order[distances[order] < max_distance]
-    return [int(k) for k in keys[order[:top_k]]]
+        bound = min(bound, max_distance)
+    near = np.nonzero(distances <= bound + _TIE_MARGIN)[0]
+    exact = 1.0 - np.einsum("ij,j->i", matrix[near], vector) / (norms[near] + 1e-12)
+    ranked = np.argsort(exact, kind="stable")
+    if max_distance is not None:
+        ranked = ranked[exact[ranked] < max_distance]
+    return [int(k) for k in keys[near[ranked[:top_k]]]]
 
 
 async def prefer_ann_for_workspace(conn: Any, table: str, workspace_id: str, dim: int) -> bool:

@@ -22,7 +22,7 @@ from mindkeeper.core.entities import Peer, Session, Workspace
 from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import NamedMessage, Pair
 from mindkeeper.core.services.conversations.scope import peer_not_found
-from mindkeeper.core.services.memory import representation, summaries
+from mindkeeper.core.services.memory import recall, representation, summaries
 from mindkeeper.core.services.memory.representation import Options
 from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.errors import Invalid
@@ -43,12 +43,12 @@ async def peer_representation(
     peer: str,
     target: str | None,
     session: str | None,
-    filters: Any,
+    filters: dict[str, Any] | None,
     options: Options,
 ) -> str:
     """The peer's representation of `target` (itself by default), "" when there is nothing;
     `session` and the allowlist in `filters` keep conclusions of those sessions only."""
-    allowlist = representation.parse_session_allowlist(filters, session)
+    allowlist = recall.session_allowlist(filters, session)
     vector = await representation.embed_query(runtime.embedder, options)
     async with runtime.uow(write=False) as uow:
         ws = await uow.workspaces.get_by_name(workspace)

@@ -1,6 +1,5 @@
 """Representations: a curated subset of an observer's conclusions about a peer, rendered as
-markdown (sections per level, omitted when empty), and the session allowlist that narrows
-recall on the representation and chat routes.
+markdown (sections per level, omitted when empty).
 
 Which conclusions: up to `max_conclusions`; with a search query about a third of them (or
 `search_top_k`) are the closest in meaning (within `search_max_distance`), with
@@ -27,13 +26,9 @@ import numpy as np
 
 from mindkeeper.core.ports import Embedder, UnitOfWork
 from mindkeeper.core.ports.derived import Conclusion, Order, Pair
-from mindkeeper.errors import Invalid
 
 log = logging.getLogger("mindkeeper.memory")
 
-#: Most sessions an allowlist may name.
-ALLOWLIST_MAX = 1000
-_SHAPE = 'filters.session_id must be a session id, a list of session ids, or {"in": [...]}'
 _SOURCES_SHOWN = 5
 
 
@@ -46,40 +41,6 @@ class Options:
     search_top_k: int | None = None
     search_max_distance: float | None = None
     include_most_frequent: bool = False
-
-
-def parse_session_allowlist(filters: Any, session: str | None) -> builtins.list[str] | None:
-    """The session names of a recall filter (`{"session_id": ...}` only), without repeats;
-    None when no filter is given. Invalid with Honcho v3's wording otherwise."""
-    if filters is None:
-        return None
-    if not isinstance(filters, dict):
-        raise Invalid(_SHAPE)
-    others = sorted(k for k in filters if k != "session_id")
-    if others:
-        raise Invalid(
-            f"Unsupported filter key(s) for this endpoint: {others!r}. "
-            "Only 'session_id' is supported."
-        )
-    if "session_id" not in filters:
-        raise Invalid("filters must contain 'session_id'")
-    value = filters["session_id"]
-    if isinstance(value, dict):
-        if set(value) != {"in"}:
-            raise Invalid(_SHAPE)
-        value = value["in"]
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        raise Invalid(_SHAPE)
-    if not all(isinstance(v, str) and v for v in value):
-        raise Invalid("filters.session_id entries must be non-empty strings")
-    names = builtins.list(dict.fromkeys(value))
-    if len(names) > ALLOWLIST_MAX:
-        raise Invalid(f"filters.session_id supports at most {ALLOWLIST_MAX} sessions per request")
-    if session is not None and session not in names:
-        raise Invalid("session_id must be included in filters.session_id")
-    return names
 
 
 async def embed_query(embedder: Embedder | None, options: Options) -> np.ndarray | None:
