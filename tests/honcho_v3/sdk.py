@@ -35,7 +35,7 @@ SDK_VERSION = "2.7.0"
 #: Where the wheel is installed: beside this environment's interpreter, reused across runs.
 SDK_DIR = Path(sys.prefix) / f"honcho-sdk-{SDK_VERSION}"
 
-_PRELUDE = '''
+_PRELUDE = """
 import asyncio, json, os, sys
 URL = os.environ["SDK_URL"]
 PARAMS = json.loads(os.environ["SDK_PARAMS"])
@@ -62,14 +62,14 @@ def errors(fn):
     except Exception as exc:
         return [type(exc).__name__, getattr(exc, "status_code", None)]
     return None
-'''
+"""
 
-_EPILOGUE = '''
+_EPILOGUE = """
 if "main" in globals() and asyncio.iscoroutinefunction(globals()["main"]):
     asyncio.run(main())
 with open(os.environ["SDK_OUT"], "w") as out:
     json.dump(_RESULT[-1] if _RESULT else None, out, default=str)
-'''
+"""
 
 
 def _installed(directory: Path) -> bool:

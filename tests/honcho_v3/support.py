@@ -3,11 +3,13 @@ direct row counts in the test database."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, select, text
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.tables import workspaces
+
+T = TypeVar("T")
 
 #: Upstream's rendering of timestamps: UTC with `Z`, six fraction digits or none at all.
 CREATED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
@@ -96,8 +100,23 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = 60.0) -
         time.sleep(0.05)
 
 
-async def rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on an event loop of its own (a thread), like a second process."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
     """Count, per table, the rows that carry the named workspace's id (directly in the DB)."""
+    return _run(_rows_of_workspace(database_url, name))
+
+
+def execute(database_url: str, sql: str, **params: Any) -> list[Any]:
+    """Run one SQL statement in its own transaction and return the rows (if any)."""
+    return _run(_execute(database_url, sql, **params))
+
+
+async def _rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -116,8 +135,7 @@ async def rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
         await engine.dispose()
 
 
-async def execute(database_url: str, sql: str, **params: Any) -> list[Any]:
-    """Run one SQL statement in its own transaction and return the rows (if any)."""
+async def _execute(database_url: str, sql: str, **params: Any) -> list[Any]:
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:

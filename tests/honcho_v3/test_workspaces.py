@@ -154,14 +154,12 @@ def test_delete_refuses_unknown_and_busy_workspaces(http: httpx.Client) -> None:
     )
 
 
-async def test_delete_removes_every_row_in_the_background(
-    api: LiveServer, http: httpx.Client
-) -> None:
+def test_delete_removes_every_row_in_the_background(api: LiveServer, http: httpx.Client) -> None:
     name = new_workspace(http)
     post_messages(http, name, "s1", ("alice", "hello"), ("bob", "hi"))
     expect(http.post(ws_url(name, "sessions"), json={"id": "s2", "peers": {"carol": {}}}), 201)
     expect(http.put(ws_url(name, "peers", "dave"), json={"metadata": {"a": 1}}), 200)
-    counts = await rows_of_workspace(api.settings.database_url, name)
+    counts = rows_of_workspace(api.settings.database_url, name)
     assert counts["messages"] == 2 and counts["session_peers"] == 3 and counts["peers"] == 4
     for session in ("s1", "s2"):
         ack = expect(http.delete(ws_url(name, "sessions", session)), 202)
@@ -174,6 +172,6 @@ async def test_delete_removes_every_row_in_the_background(
         return expect(http.post(ws_url(name, "peers", "list"), json={}), 200)["total"] == 0
 
     wait_for(gone, "the workspace to be removed")
-    assert await rows_of_workspace(api.settings.database_url, name) == {}
+    assert rows_of_workspace(api.settings.database_url, name) == {}
     # The name is free again.
     expect(http.post("/v3/workspaces", json={"id": name}), 201)

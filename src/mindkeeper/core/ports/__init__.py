@@ -30,6 +30,7 @@ from mindkeeper.core.entities import (
     Session,
     Workspace,
 )
+from mindkeeper.core.filters import Node
 from mindkeeper.core.ports.agents import AgentRepository, Keyring
 from mindkeeper.core.ports.auth import AuthRepository, Security
 from mindkeeper.core.ports.derived import (
@@ -97,8 +98,10 @@ class WorkspaceRepository(Protocol):
         """Change the given fields; None when missing; AlreadyExists on a taken name."""
         ...
 
-    async def list_by_creation(self, page: PageRequest, where: object = None) -> Page[Workspace]:
-        """Return a page ordered by `created_at` (then insertion); `where` is a filter clause."""
+    async def list_by_creation(
+        self, page: PageRequest, where: Node | None = None
+    ) -> Page[Workspace]:
+        """Return a page ordered by `created_at` (then insertion), filtered by `where`."""
         ...
 
     async def purge(self, workspace_id: str) -> None:
@@ -136,7 +139,7 @@ class PeerRepository(Protocol):
         ...
 
     async def list_by_creation(
-        self, workspace_id: str, page: PageRequest, where: object = None
+        self, workspace_id: str, page: PageRequest, where: Node | None = None
     ) -> Page[Peer]:
         """Return a page of every peer of the workspace ordered by `created_at`."""
         ...
@@ -238,13 +241,13 @@ class SessionRepository(Protocol):
         ...
 
     async def list_in_workspace(
-        self, workspace_id: str, page: PageRequest, active_only: bool, where: object = None
+        self, workspace_id: str, page: PageRequest, active_only: bool, where: Node | None = None
     ) -> Page[Session]:
         """Return a page of the workspace's sessions ordered by `created_at`."""
         ...
 
     async def list_of_member(
-        self, workspace_id: str, peer_id: str, page: PageRequest, where: object = None
+        self, workspace_id: str, peer_id: str, page: PageRequest, where: Node | None = None
     ) -> Page[Session]:
         """Return a page of the sessions the peer ever joined (active or not), by `created_at`."""
         ...
@@ -397,7 +400,7 @@ class MessageRepository(Protocol):
         session_id: str,
         page: PageRequest,
         known_total: int | None = None,
-        where: object = None,
+        where: Node | None = None,
     ) -> Page[Message]:
         """Return a page of the session's messages in insertion order (any owner)."""
         ...

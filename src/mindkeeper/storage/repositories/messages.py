@@ -5,15 +5,32 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Message, Session
+from mindkeeper.core.filters import Node
 from mindkeeper.core.ports import NewMessage
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import messages as t
+from mindkeeper.storage.tables import peers, sessions, workspaces
+
+#: Logical columns of message filters (names of the workspace, session and sender).
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    "workspace": select(workspaces.c.name)
+    .where(workspaces.c.public_id == t.c.workspace_id)
+    .scalar_subquery(),
+    "session": select(sessions.c.name)
+    .where(sessions.c.public_id == t.c.session_id)
+    .scalar_subquery(),
+    "peer": select(peers.c.name).where(peers.c.public_id == t.c.sender_id).scalar_subquery(),
+    "token_count": t.c.token_count,
+    "created_at": t.c.created_at,
+    "metadata": t.c.metadata,
+}
 
 _INSERT_ONE = insert(t).returning(t.c.id)
 # Keys are matched back by public id, so the database may return rows in any order.
@@ -242,7 +259,7 @@ class SqlMessageRepository(Repository):
         session_id: str,
         page: PageRequest,
         known_total: int | None = None,
-        where: object = None,
+        where: Node | None = None,
     ) -> Page[Message]:
         """Return a page of the session's messages in insertion order."""
         if where is None and known_total is not None:
@@ -257,6 +274,5 @@ class SqlMessageRepository(Repository):
                 items.reverse()
             return Page(items=items, total=known_total, page=page.page, size=page.size)
         stmt = select(t).where(t.c.workspace_id == workspace_id, t.c.session_id == session_id)
-        if where is not None:
-            stmt = stmt.where(cast(Any, where))
+        stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_message)

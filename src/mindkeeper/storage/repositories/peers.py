@@ -5,14 +5,27 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 
 from mindkeeper.core.entities import JSONObject, Peer
+from mindkeeper.core.filters import Node
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.tables import peers as t
+from mindkeeper.storage.tables import workspaces
+
+#: Logical columns of peer filters.
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    "name": t.c.name,
+    "created_at": t.c.created_at,
+    "workspace": select(workspaces.c.name)
+    .where(workspaces.c.public_id == t.c.workspace_id)
+    .scalar_subquery(),
+    "metadata": t.c.metadata,
+}
 
 
 def to_peer(row: DbRow) -> Peer:
@@ -85,12 +98,11 @@ class SqlPeerRepository(Repository):
         return [to_peer(r) for r in await self.conn.execute(stmt)]
 
     async def list_by_creation(
-        self, workspace_id: str, page: PageRequest, where: object = None
+        self, workspace_id: str, page: PageRequest, where: Node | None = None
     ) -> Page[Peer]:
         """Return a page of every peer of the workspace ordered by `created_at`."""
         stmt = select(t).where(t.c.workspace_id == workspace_id)
-        if where is not None:
-            stmt = stmt.where(cast(Any, where))
+        stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_peer, order=[t.c.created_at])
 
     async def list(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Session
+from mindkeeper.core.filters import Node
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.repositories.purge import purge_session
-from mindkeeper.storage.tables import session_peers
+from mindkeeper.storage.tables import session_peers, workspaces
 from mindkeeper.storage.tables import sessions as t
 
 _COLUMNS = (
@@ -43,6 +45,18 @@ _ADD_COUNT = (
     .values(message_count=t.c.message_count + bindparam("b_delta", type_=Integer))
     .returning(t.c.message_count)
 )
+
+
+#: Logical columns of session filters.
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    "name": t.c.name,
+    "created_at": t.c.created_at,
+    "is_active": t.c.is_active,
+    "workspace": select(workspaces.c.name)
+    .where(workspaces.c.public_id == t.c.workspace_id)
+    .scalar_subquery(),
+    "metadata": t.c.metadata,
+}
 
 
 def _scope(workspace_id: str, peer_id: str, session_id: str) -> dict[str, str]:
@@ -228,26 +242,26 @@ class SqlSessionRepository(Repository):
         return None if row is None else to_session(row)
 
     async def list_in_workspace(
-        self, workspace_id: str, page: PageRequest, active_only: bool, where: object = None
+        self, workspace_id: str, page: PageRequest, active_only: bool, where: Node | None = None
     ) -> Page[Session]:
         """Return a page of the workspace's sessions ordered by `created_at`."""
-        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id)
+        stmt: Select[Any] = select(*_COLUMNS).where(t.c.workspace_id == workspace_id)
         if active_only:
             stmt = stmt.where(t.c.is_active.is_(True))
-        if where is not None:
-            stmt = stmt.where(cast(Any, where))
+        stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_session, order=[t.c.created_at])
 
     async def list_of_member(
-        self, workspace_id: str, peer_id: str, page: PageRequest, where: object = None
+        self, workspace_id: str, peer_id: str, page: PageRequest, where: Node | None = None
     ) -> Page[Session]:
         """Return a page of the sessions the peer has a membership row in, by `created_at`."""
         joined = select(session_peers.c.session_id).where(
             session_peers.c.workspace_id == workspace_id, session_peers.c.peer_id == peer_id
         )
-        stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.public_id.in_(joined))
-        if where is not None:
-            stmt = stmt.where(cast(Any, where))
+        stmt: Select[Any] = select(*_COLUMNS).where(
+            t.c.workspace_id == workspace_id, t.c.public_id.in_(joined)
+        )
+        stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_session, order=[t.c.created_at])
 
     async def has_active(self, workspace_id: str) -> bool:

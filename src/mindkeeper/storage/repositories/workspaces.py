@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 
 from mindkeeper.core.entities import JSONObject, Workspace
+from mindkeeper.core.filters import Node
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
+from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
 from mindkeeper.storage.repositories.purge import purge_workspace
 from mindkeeper.storage.tables import workspaces as t
+
+#: Logical columns of workspace filters.
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    "name": t.c.name,
+    "created_at": t.c.created_at,
+    "metadata": t.c.metadata,
+}
 
 
 def to_workspace(row: DbRow) -> Workspace:
@@ -60,11 +69,11 @@ class SqlWorkspaceRepository(Repository):
         """Return a page of workspaces."""
         return await self.paginate(self.with_filter(select(t), t, filter), t, page, to_workspace)
 
-    async def list_by_creation(self, page: PageRequest, where: object = None) -> Page[Workspace]:
+    async def list_by_creation(
+        self, page: PageRequest, where: Node | None = None
+    ) -> Page[Workspace]:
         """Return a page of workspaces ordered by `created_at`, then insertion."""
-        stmt = select(t)
-        if where is not None:
-            stmt = stmt.where(cast(Any, where))
+        stmt = apply_filter(select(t), where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_workspace, order=[t.c.created_at])
 
     async def purge(self, workspace_id: str) -> None:

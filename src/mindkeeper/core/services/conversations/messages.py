@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from mindkeeper.core.entities import JSONObject, Message, Peer, Session
+from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import NewMessage, UnitOfWork
+from mindkeeper.core.services.conversations import filters as spec
 from mindkeeper.core.services.conversations import members, workspaces
 from mindkeeper.core.services.conversations.scope import find_session, retrying, session_not_found
-from mindkeeper.core.services.memory import indexing
+from mindkeeper.core.services.memory import enqueue, indexing
 from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
 from mindkeeper.errors import NotFound
 
 #: Longest message content, in characters (also the size of the chunks of an upload).
 CONTENT_MAX = 25_000
+_WHITESPACE = (" ", "\n", "\t", "\r", "\f", "\v")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,9 @@ async def enqueue_background_work(
     now: datetime,
 ) -> None:
     """Inside the messages' transaction: queue the background work the new messages call for
-    (`configurations[i]` are the per-message settings of `created[i]`): their embedding for
-    search (`memory.indexing`)."""
+    (`configurations[i]` are the per-message settings of `created[i]`): their derivation
+    (`memory.enqueue`) and their embedding for search (`memory.indexing`)."""
+    await enqueue.enqueue_for_messages(uow, session, created, configurations, now)
     await indexing.enqueue_embeddings(uow, created, now)
 
 
@@ -128,10 +132,16 @@ async def _names(uow: UnitOfWork, workspace_id: str, messages: Sequence[Message]
 
 
 async def list(
-    uow: UnitOfWork, workspace: str, session: str, page: PageRequest, where: object = None
+    uow: UnitOfWork,
+    workspace: str,
+    session: str,
+    page: PageRequest,
+    filters: JSONObject | None = None,
 ) -> WrittenPage:
-    """Return a page of the session's messages in insertion order (empty for an unknown
-    session; a deleted one stays readable until it is removed)."""
+    """Return a page of the session's messages in insertion order, filtered
+    (`filters.MESSAGES`); empty for an unknown session; a deleted one stays readable until
+    it is removed."""
+    where = parse_filters(filters, spec.MESSAGES)
     async with uow:
         found = await find_session(uow, workspace, session)
         if found is None:
@@ -183,16 +193,18 @@ async def update(
 
 
 def split_text(text: str, limit: int = CONTENT_MAX) -> builtins.list[str]:
-    """Cut a text into pieces of at most `limit` characters, after the last line break of a
-    piece when there is one, else after its last whitespace; joined, the pieces give the
-    text back. An empty text is one empty piece."""
+    """Cut a text into pieces of at most `limit` characters; joined, they give the text back.
+
+    A piece ends after a line break in its second half when there is one, else after its last
+    whitespace, else at `limit`. An empty text is one empty piece.
+    """
     pieces: builtins.list[str] = []
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
         cut = window.rfind("\n") + 1
-        if cut <= 0:
-            cut = max((window.rfind(c) for c in " \t\r\f\v"), default=-1) + 1
+        if cut <= limit // 2:
+            cut = max(window.rfind(c) for c in _WHITESPACE) + 1
         if cut <= 0:
             cut = limit
         pieces.append(rest[:cut])

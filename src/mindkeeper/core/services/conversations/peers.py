@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mindkeeper.core.entities import JSONObject, Peer, Session
+from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import UnitOfWork
+from mindkeeper.core.services.conversations import filters as spec
 from mindkeeper.core.services.conversations import workspaces
 from mindkeeper.core.services.conversations.scope import retrying
 from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
@@ -71,9 +73,11 @@ async def update(
 
 
 async def list(
-    uow: UnitOfWork, workspace: str, page: PageRequest, where: object = None
+    uow: UnitOfWork, workspace: str, page: PageRequest, filters: JSONObject | None = None
 ) -> Page[Peer]:
-    """Return a page of the workspace's peers by creation (empty for an unknown workspace)."""
+    """Return a page of the workspace's peers by creation, filtered (`filters.PEERS`); empty
+    for an unknown workspace."""
+    where = parse_filters(filters, spec.PEERS)
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
@@ -82,10 +86,15 @@ async def list(
 
 
 async def sessions(
-    uow: UnitOfWork, workspace: str, name: str, page: PageRequest, where: object = None
+    uow: UnitOfWork,
+    workspace: str,
+    name: str,
+    page: PageRequest,
+    filters: JSONObject | None = None,
 ) -> Page[Session]:
-    """Return a page of the sessions the peer ever joined, inactive ones included (empty for
-    an unknown peer)."""
+    """Return a page of the sessions the peer ever joined, inactive ones included, filtered
+    (`filters.SESSIONS`); empty for an unknown peer."""
+    where = parse_filters(filters, spec.SESSIONS)
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         peer = None if ws is None else await uow.peers.get_by_name(ws.id, name)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mindkeeper.core.entities import JSONObject, Session
+from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import MemberSettings, NewMessage, UnitOfWork
 from mindkeeper.core.ports.jobs import DELETE_SESSION
+from mindkeeper.core.services.conversations import filters as spec
 from mindkeeper.core.services.conversations import members, workspaces
 from mindkeeper.core.services.conversations.scope import (
     require_active,
@@ -81,9 +83,11 @@ async def update(
 
 
 async def list(
-    uow: UnitOfWork, workspace: str, page: PageRequest, where: object = None
+    uow: UnitOfWork, workspace: str, page: PageRequest, filters: JSONObject | None = None
 ) -> Page[Session]:
-    """Return a page of the workspace's active sessions by creation."""
+    """Return a page of the workspace's active sessions by creation, filtered
+    (`filters.SESSIONS`)."""
+    where = parse_filters(filters, spec.SESSIONS)
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from mindkeeper.core.entities import JSONObject, Workspace
+from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.ports.jobs import DELETE_WORKSPACE
+from mindkeeper.core.services.conversations import filters as spec
 from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
 from mindkeeper.errors import AlreadyExists, Conflict, NotFound
 
@@ -78,8 +80,11 @@ async def update(
     return updated
 
 
-async def list(uow: UnitOfWork, page: PageRequest, where: object = None) -> Page[Workspace]:
-    """Return a page of workspaces in creation order."""
+async def list(
+    uow: UnitOfWork, page: PageRequest, filters: JSONObject | None = None
+) -> Page[Workspace]:
+    """Return a page of workspaces in creation order, filtered (`filters.WORKSPACES`)."""
+    where = parse_filters(filters, spec.WORKSPACES)
     async with uow:
         return await uow.workspaces.list_by_creation(page, where)
 

@@ -154,7 +154,9 @@ async def list_messages(
     body: ListBody | None = Body(default=None),
 ) -> Response:
     """A page of the session's messages in insertion order."""
-    result = await messages.list(uow, workspace_id, session_id, paging)
+    result = await messages.list(
+        uow, workspace_id, session_id, paging, body.filters if body else None
+    )
 
     def item(m: Message) -> dict[str, Any]:
         return mapping.message(m, workspace_id, session_id, result.peer_names)

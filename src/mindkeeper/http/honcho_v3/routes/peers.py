@@ -27,7 +27,7 @@ async def list_peers(
     workspace_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
     """A page of the workspace's peers, oldest first (empty for an unknown workspace)."""
-    result = await peers.list(uow, workspace_id, paging)
+    result = await peers.list(uow, workspace_id, paging, body.filters if body else None)
     return ok(mapping.page(result, lambda p: mapping.peer(p, workspace_id)))
 
 
@@ -59,5 +59,7 @@ async def list_peer_sessions(
     body: ListBody | None = Body(default=None),
 ) -> Response:
     """A page of the sessions the peer ever joined, inactive ones included."""
-    result = await peers.sessions(uow, workspace_id, peer_id, paging)
+    result = await peers.sessions(
+        uow, workspace_id, peer_id, paging, body.filters if body else None
+    )
     return ok(mapping.page(result, lambda s: mapping.session(s, workspace_id)))

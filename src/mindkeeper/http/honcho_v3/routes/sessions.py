@@ -50,7 +50,7 @@ async def list_sessions(
     workspace_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
     """A page of the workspace's active sessions, oldest first."""
-    result = await sessions.list(uow, workspace_id, paging)
+    result = await sessions.list(uow, workspace_id, paging, body.filters if body else None)
     return ok(mapping.page(result, lambda s: mapping.session(s, workspace_id)))
 
 

@@ -36,7 +36,7 @@ async def list_workspaces(
     uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
     """A page of workspaces, oldest first."""
-    result = await workspaces.list(uow, paging)
+    result = await workspaces.list(uow, paging, body.filters if body else None)
     return ok(mapping.page(result, mapping.workspace))
 
 
