@@ -343,6 +343,25 @@ def test_generated_secret_is_kept_in_the_data_directory(
     assert create_generated_secret(path) == secret.encode()
 
 
+def test_registration_needs_a_secret(
+    server_factory: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """Without a configured secret, a data directory where none can be made refuses
+    registrations with a 503 that names the file."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    server = server_factory(data_dir=blocked, worker_enabled=False)
+    with server.client() as client:
+        workspace = new_workspace(client)
+        message = detail(
+            client.post(ws_url(workspace, "webhooks"), json={"url": "https://example.com/"}),
+            503,
+        )
+        assert message.startswith(f"cannot create the webhook secret {blocked}/keys/webhook.")
+        assert message.endswith("set MINDKEEPER_WEBHOOK_SECRET_FILE")
+        assert expect(client.get(ws_url(workspace, "webhooks")), 200)["total"] == 0
+
+
 def test_openapi_declares_the_responses(http: httpx.Client) -> None:
     document = expect(http.get("/openapi.json"), 200)
     paths = document["paths"]
