@@ -3,9 +3,11 @@ o200k counter for token-cap boundaries, and direct writes through a runtime of t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -13,6 +15,8 @@ from mindkeeper.bootstrap import AppRuntime, build_runtime
 from mindkeeper.providers.tokens import O200kTokenCounter
 from tests.conftest import LiveServer, make_settings
 from tests.honcho_v3.support import expect, ws_url
+
+T = TypeVar("T")
 
 #: Key order of a conclusion: upstream's, then the fields SDK 2.7.0 reads.
 CONCLUSION_KEYS = [
@@ -75,3 +79,9 @@ async def direct_runtime(server: LiveServer, embedder: Any = None) -> AsyncItera
         yield runtime
     finally:
         await runtime.close()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on an event loop of its own (a thread), beside the live server."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -225,7 +225,7 @@ async def test_source_ids_contains(http: httpx.Client, api: LiveServer, backend:
     )
     value = f'["{base["id"]}", "zzz"]'
     cast = "CAST(:v AS jsonb)" if backend == "postgresql" else ":v"
-    await execute(
+    execute(
         api.settings.database_url,
         f"UPDATE documents SET source_ids = {cast}, level = 'deductive' WHERE public_id = :id",
         v=value,

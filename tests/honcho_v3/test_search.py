@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,14 +38,12 @@ def embedded(api: LiveServer, ids: list[str]) -> Callable[[], bool]:
     """A condition: every message of `ids` has a vector."""
 
     def check() -> bool:
-        rows = asyncio.run(
-            execute(
-                api.settings.database_url,
-                "SELECT count(*) FROM message_vectors WHERE message_id IN "
-                + "("
-                + ", ".join(f"'{i}'" for i in ids)
-                + ")",
-            )
+        rows = execute(
+            api.settings.database_url,
+            "SELECT count(*) FROM message_vectors WHERE message_id IN "
+            + "("
+            + ", ".join(f"'{i}'" for i in ids)
+            + ")",
         )
         return int(rows[0][0]) == len(ids)
 
