@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -290,6 +291,22 @@ def test_ten_endpoints_per_workspace(http: httpx.Client) -> None:
     assert register(http, workspace, "https://example.com/3", 200) == made[3]
     expect(http.delete(ws_url(workspace, "webhooks", made[0]["id"])), 204)
     register(http, workspace, "https://x.io/")
+    assert expect(http.get(ws_url(workspace, "webhooks")), 200)["total"] == 10
+
+
+def test_the_limit_holds_under_concurrent_registrations(
+    http: httpx.Client, hooks: LiveServer
+) -> None:
+    workspace = new_workspace(http)
+
+    def attempt(i: int) -> int:
+        with hooks.client() as client:
+            url = f"https://example.com/race/{i}"
+            return client.post(ws_url(workspace, "webhooks"), json={"url": url}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(attempt, range(16)))
+    assert statuses == [201] * 10 + [409] * 6
     assert expect(http.get(ws_url(workspace, "webhooks")), 200)["total"] == 10
 
 

@@ -41,9 +41,13 @@ class SqlWebhookRepository(Repository):
         return await self.first(self._of(workspace_id).where(t.c.url == url), to_endpoint)
 
     async def count_locked(self, workspace_id: str) -> int:
-        """Lock the workspace row (PostgreSQL; SQLite has one writer), then count."""
+        """Lock the workspace row, then count. On PostgreSQL `FOR NO KEY UPDATE` makes
+        registrations of one workspace wait for each other, while rows that reference the
+        workspace can still be inserted; SQLite has one writer anyway."""
         await self.conn.execute(
-            select(workspaces.c.id).where(workspaces.c.public_id == workspace_id).with_for_update()
+            select(workspaces.c.id)
+            .where(workspaces.c.public_id == workspace_id)
+            .with_for_update(key_share=True)
         )
         stmt = select(func.count()).select_from(t).where(t.c.workspace_id == workspace_id)
         return int((await self.conn.execute(stmt)).scalar_one())
