@@ -15,6 +15,7 @@ import pytest
 
 from mindkeeper.bootstrap import build_runtime
 from mindkeeper.core.services import collections, documents, peers, reindex, workspaces
+from mindkeeper.errors import StartupError
 from mindkeeper.providers.embedding.fp32 import (
     MODEL_DIR_NAME,
     ensure_fp32_model,
@@ -122,5 +123,5 @@ def test_openai_embedder_needs_a_model_name(tmp_path: Path) -> None:
     from mindkeeper.bootstrap import build_embedder
 
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", embedder="openai")
-    with pytest.raises(ValueError, match="MINDKEEPER_EMBEDDING_MODEL"):
+    with pytest.raises(StartupError, match="MINDKEEPER_EMBEDDING_MODEL"):
         build_embedder(settings)

@@ -1,0 +1,113 @@
+"""Dreams over HTTP and the honcho-ai 2.7.0 SDK: POST .../schedule_dream (204, 400 when
+disabled, 422 for an unknown type, one pending dream per identical request), and the worker's
+omni dream (deductive and inductive conclusions with their sources, a new card) and
+card refresh (with and without `rebuild`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.deriver.fakes import FakeModelServer
+from tests.honcho_v3.memory_fakes import (
+    conclusions,
+    model_settings,
+    queue_status,
+    settle,
+    start_fake,
+)
+from tests.honcho_v3.sdk import SdkRunner
+from tests.honcho_v3.support import detail, expect, uid, ws_url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeModelServer]:
+    """The scripted model server."""
+    server = start_fake()
+    yield server
+    server.stop()
+
+
+def _dream(http: httpx.Client, ws: str, **body: Any) -> httpx.Response:
+    return http.post(ws_url(ws, "schedule_dream"), json=body)
+
+
+def _seed(http: httpx.Client, ws: str, peer: str, *contents: str) -> None:
+    expect(http.post(ws_url(ws, "peers"), json={"id": peer}), 201)
+    items = [{"content": c, "observer_id": peer, "observed_id": peer} for c in contents]
+    expect(http.post(ws_url(ws, "conclusions"), json={"conclusions": items}), 201)
+
+
+def test_scheduling(server_factory: Callable[..., LiveServer], honcho_sdk_dir: Path) -> None:
+    live = server_factory(worker_enabled=False)
+    ws = uid("ws")
+    with live.client() as http:
+        expect(http.post("/v3/workspaces", json={"id": ws}), 201)
+        response = _dream(http, ws, observer="dee", dream_type="omni")
+        assert response.status_code == 204 and response.content == b""
+        assert _dream(http, ws, observer="dee", dream_type="omni").status_code == 204
+        assert queue_status(http, ws)["pending_work_units"] == 1  # the same dream once
+        card = _dream(http, ws, observer="dee", observed="eve", dream_type="card_refresh")
+        assert card.status_code == 204
+        assert queue_status(http, ws)["pending_work_units"] == 2
+        errors = detail(_dream(http, ws, observer="dee", dream_type="nap"), 422)
+        assert errors[0]["type"] == "enum"
+        assert errors[0]["msg"] == "Input should be 'omni' or 'card_refresh'"
+        assert detail(_dream(http, ws, dream_type="omni"), 422)[0]["loc"] == ["body", "observer"]
+        # An unknown workspace is accepted and nothing is queued.
+        assert _dream(http, uid("ws"), observer="x", dream_type="omni").status_code == 204
+
+    script = """
+    honcho = client()
+    honcho.schedule_dream(observer="fay")
+    emit(honcho.queue_status().pending_work_units)
+    """
+    assert SdkRunner(live.url, honcho_sdk_dir).run(script, workspace=ws) == 3
+
+    off = server_factory(worker_enabled=False, dream_enabled=False)
+    with off.client() as http:
+        refused = _dream(http, ws, observer="dee", dream_type="omni")
+        assert detail(refused, 400) == "Dreams are not enabled in the system configuration"
+
+
+def test_dreams_write_conclusions_and_cards(
+    server_factory: Callable[..., LiveServer], fake: FakeModelServer
+) -> None:
+    live = server_factory(**model_settings(fake))
+    ws = uid("ws")
+    with live.client() as http:
+        _seed(http, ws, "gil", "Gil runs every morning.", "Gil entered a marathon.")
+        expect(_dream(http, ws, observer="gil", dream_type="omni"), 204)
+        settle(http, ws)
+        found = conclusions(http, ws, "gil", "gil")
+        given = {c["content"]: c["id"] for c in found if c["level"] == "explicit"}
+        by_level = {c["level"]: c for c in found if c["level"] != "explicit"}
+        assert by_level["deductive"]["content"] == "Deduced from the first two."
+        assert by_level["deductive"]["source_ids"] == [
+            given["Gil runs every morning."],
+            given["Gil entered a marathon."],
+        ]
+        assert by_level["inductive"]["content"] == "A pattern across all."
+        card = expect(http.get(ws_url(ws, "peers", "gil", "card")), 200)
+        assert card == {"peer_card": ["Dreamed card line"]}
+
+        expect(_dream(http, ws, observer="gil", dream_type="card_refresh"), 204)
+        settle(http, ws)
+        refreshed = expect(http.get(ws_url(ws, "peers", "gil", "card")), 200)["peer_card"]
+        assert refreshed[0] == "Dreamed card line"  # the old card was the start
+        assert "Card: Gil runs every morning." in refreshed
+
+        expect(_dream(http, ws, observer="gil", dream_type="card_refresh", rebuild=True), 204)
+        settle(http, ws)
+        rebuilt = expect(http.get(ws_url(ws, "peers", "gil", "card")), 200)["peer_card"]
+        assert "Dreamed card line" not in rebuilt
+        assert "Card: Gil entered a marathon." in rebuilt
+
+        # A dream about a peer that does not exist ends with nothing done.
+        expect(_dream(http, ws, observer="nobody", dream_type="omni"), 204)
+        assert settle(http, ws)["pending_work_units"] == 0
