@@ -526,8 +526,8 @@ def _closed_port() -> int:
 async def test_emitted_events_reach_every_endpoint(
     hooks: LiveServer, http: httpx.Client, receiver: Receiver
 ) -> None:
-    """`webhooks.emit` (what the queue calls when a work unit drains) inside a transaction
-    of its caller; an endpoint deleted in the meantime gets nothing."""
+    """`queue.empty` as the deriver raises it when a work unit drains (`webhooks.emit` inside
+    a transaction of its caller); an endpoint deleted in the meantime gets nothing."""
     workspace = new_workspace(http)
     kept, dropped = receiver.path(), receiver.path()
     register(http, workspace, receiver.url(kept))
@@ -546,7 +546,17 @@ async def test_emitted_events_reach_every_endpoint(
         async with runtime.uow() as uow:
             found = await uow.workspaces.get_by_name(workspace)
             assert found is not None
-            assert await webhooks.emit(uow, found.id, "queue.empty", data, runtime.now()) == 2
+            queued = await webhooks.emit_queue_empty(
+                uow,
+                found.id,
+                workspace_name=workspace,
+                queue_type="representation",
+                session_name="s1",
+                observer="alice",
+                observed="bob",
+                now=runtime.now(),
+            )
+            assert queued == 2
             assert await uow.webhooks.delete(found.id, gone["id"])
             await uow.commit()
     finally:

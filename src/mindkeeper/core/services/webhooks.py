@@ -76,6 +76,29 @@ async def emit(
     return len(endpoints)
 
 
+async def emit_queue_empty(
+    uow: UnitOfWork,
+    workspace_id: str,
+    *,
+    workspace_name: str,
+    queue_type: str,
+    session_name: str | None,
+    observer: str | None,
+    observed: str | None,
+    now: datetime,
+) -> int:
+    """Inside the transaction that drained a work unit: queue `queue.empty` with upstream's
+    data (names, not ids; `queue_type` "representation" or "summary")."""
+    data = {
+        "workspace_id": workspace_name,
+        "queue_type": queue_type,
+        "session_id": session_name,
+        "observer": observer,
+        "observed": observed,
+    }
+    return await emit(uow, workspace_id, QUEUE_EMPTY, data, now)
+
+
 async def get_or_create(
     uow: UnitOfWork,
     transport: WebhookTransport,
