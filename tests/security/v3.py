@@ -92,7 +92,7 @@ def build_world(admin: httpx.Client, count: int = 2, scopes: bool = False) -> Wo
         ok(admin.request("DELETE", f"{base}/sessions/s3/peers", json=["alice"]))
         if scopes:
             ok(admin.post(f"{base}/scopes", json={"id": "sc"}))
-            ok(admin.post(f"{base}/scopes/sc/sessions", json={"session_ids": ["s1"]}))
+            ok(admin.post(f"{base}/scopes/sc/sessions", json={"session_ids": ["s1"]}), 204)
         world.peers[ws] = set(PEERS)
         world.sessions[ws] = set(MEMBERS)
     return world

@@ -20,6 +20,7 @@ from mindkeeper.storage.repositories.messages import SqlMessageRepository
 from mindkeeper.storage.repositories.notes import SqlNoteRepository
 from mindkeeper.storage.repositories.peer_cards import SqlPeerCardRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
+from mindkeeper.storage.repositories.scopes import SqlScopeRepository
 from mindkeeper.storage.repositories.sessions import SqlSessionRepository
 from mindkeeper.storage.repositories.webhooks import SqlWebhookRepository
 from mindkeeper.storage.repositories.workspaces import SqlWorkspaceRepository
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(conn, dialect)
         self.auth = SqlAuthRepository(conn, dialect)
         self.webhooks = SqlWebhookRepository(conn, dialect)
+        self.scopes = SqlScopeRepository(conn, dialect)
 
     @property
     def connection(self) -> AsyncConnection:

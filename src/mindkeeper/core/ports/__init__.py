@@ -40,6 +40,7 @@ from mindkeeper.core.ports.derived import (
 )
 from mindkeeper.core.ports.jobs import DeriverPolicy, JobRepository
 from mindkeeper.core.ports.models import DialecticPolicy, ModelRoles, UsageMeter
+from mindkeeper.core.ports.scopes import ScopeRepository
 from mindkeeper.core.ports.webhooks import WebhookRepository, WebhookTransport
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
 
@@ -651,6 +652,11 @@ class UnitOfWork(Protocol):
     @property
     def webhooks(self) -> WebhookRepository:
         """The webhook endpoints of this transaction."""
+        ...
+
+    @property
+    def scopes(self) -> ScopeRepository:
+        """The scopes of this transaction."""
         ...
 
     async def __aenter__(self) -> Self:

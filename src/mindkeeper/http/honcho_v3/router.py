@@ -12,6 +12,7 @@ from mindkeeper.http.honcho_v3.routes import (
     messages,
     peer_memory,
     peers,
+    scopes,
     search,
     session_memory,
     sessions,
@@ -35,5 +36,6 @@ def routes() -> list[BaseRoute]:
         webhooks,
         dialectic,
         background,
+        scopes,
     )
     return [route for module in modules for route in module.router.routes]

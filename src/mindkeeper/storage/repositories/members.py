@@ -6,15 +6,21 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, select, update
 
 from mindkeeper.core.entities import Member, Peer
 from mindkeeper.core.ports import MemberSettings
 from mindkeeper.core.values import Page, PageRequest
 from mindkeeper.storage.repositories.base import DbRow, Repository
-from mindkeeper.storage.repositories.peers import to_peer
+from mindkeeper.storage.repositories.peers import is_scope_peer, to_peer
 from mindkeeper.storage.tables import peers
 from mindkeeper.storage.tables import session_peers as t
+
+
+def _not_scope() -> ColumnElement[bool]:
+    """The membership is not a scope's hold on the session."""
+    holder = peers.alias("holder")
+    return ~exists().where(holder.c.public_id == t.c.peer_id, is_scope_peer(holder))
 
 
 def to_member(row: DbRow) -> Member:
@@ -67,8 +73,9 @@ class SqlMemberRepository(Repository):
             )
 
     async def list(self, session_id: str, active_only: bool = True) -> builtins.list[Member]:
-        """Return the session's members in the order they first joined."""
-        stmt = select(t).where(t.c.session_id == session_id)
+        """Return the session's members in the order they first joined (scopes the session
+        belongs to are not members)."""
+        stmt = select(t).where(t.c.session_id == session_id, _not_scope())
         if active_only:
             stmt = stmt.where(t.c.left_at.is_(None))
         return [to_member(r) for r in await self.conn.execute(stmt.order_by(t.c.id))]
@@ -158,6 +165,7 @@ class SqlMemberRepository(Repository):
             t.c.workspace_id == workspace_id,
             t.c.session_id == session_id,
             t.c.left_at.is_(None),
+            _not_scope(),
         )
         total = int(
             (

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 
 from mindkeeper.core.entities import JSONObject, Peer
 from mindkeeper.core.filters import Node
+from mindkeeper.core.ports.scopes import SCOPE_PEER_PREFIX
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
@@ -26,6 +27,12 @@ COLUMNS: dict[str, ColumnElement[Any]] = {
     .scalar_subquery(),
     "metadata": t.c.metadata,
 }
+
+
+def is_scope_peer(table: Any = t) -> ColumnElement[bool]:
+    """True for the rows of `peers` (or an alias of it) that stand for scopes: hidden peers
+    that no list of peers shows."""
+    return and_(table.c.synthetic.is_(True), table.c.name.startswith(SCOPE_PEER_PREFIX))
 
 
 def to_peer(row: DbRow) -> Peer:
@@ -101,7 +108,7 @@ class SqlPeerRepository(Repository):
         self, workspace_id: str, page: PageRequest, where: Node | None = None
     ) -> Page[Peer]:
         """Return a page of every peer of the workspace ordered by `created_at`."""
-        stmt = select(t).where(t.c.workspace_id == workspace_id)
+        stmt = select(t).where(t.c.workspace_id == workspace_id, ~is_scope_peer())
         stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_peer, order=[t.c.created_at])
 
