@@ -280,10 +280,10 @@ class ConclusionCreate(_Body):
     observed_id: str
     session_id: str | None = None
 
-    @field_validator("content")
+    @field_validator("content", "observer_id", "observed_id", "session_id")
     @classmethod
-    def _content(cls, value: str) -> str:
-        return value.replace("\x00", "")
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else value.replace("\x00", "")
 
 
 class ConclusionBatch(_Body):

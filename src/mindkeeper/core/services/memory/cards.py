@@ -9,11 +9,16 @@ from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.services.conversations import workspaces
 from mindkeeper.core.services.conversations.peers import ensure_many
 from mindkeeper.core.services.conversations.scope import peer_not_found, retrying
+from mindkeeper.core.services.memory import names
 from mindkeeper.core.values import Clock, utcnow
 
 
 async def get(uow: UnitOfWork, workspace: str, peer: str, target: str | None) -> list[str] | None:
     """The observer's card about `target` (itself when None); NotFound for an unknown observer."""
+    if not names.storable(workspace, peer):
+        raise peer_not_found(peer, workspace)
+    if not names.storable(target):
+        return None
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         observer = None if ws is None else await uow.peers.get_by_name(ws.id, peer)

@@ -18,6 +18,7 @@ from mindkeeper.core.filters import Field, Kind, ResourceSpec, parse_filters
 from mindkeeper.core.ports import Embedder, Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import Conclusion, NewConclusion, Pair
 from mindkeeper.core.services.conversations.scope import peer_not_found, session_not_found
+from mindkeeper.core.services.memory import names
 from mindkeeper.core.values import Clock, Page, PageRequest, utcnow
 from mindkeeper.errors import Invalid, NotFound, Unavailable
 
@@ -95,7 +96,7 @@ async def _resolve(
     """(workspace id, peer name -> id, session name -> id); NotFound for anything missing."""
     sessions = builtins.list(dict.fromkeys(i.session for i in items if i.session is not None))
     peers = builtins.list(dict.fromkeys(n for i in items for n in (i.observer, i.observed)))
-    ws = await uow.workspaces.get_by_name(workspace)
+    ws = await uow.workspaces.get_by_name(workspace) if names.storable(workspace) else None
     session_ids: dict[str, str] = {}
     for name in sessions:
         found = None if ws is None else await uow.sessions.get_by_name(ws.id, name)
@@ -155,7 +156,7 @@ def _named(filters: dict[str, Any], keys: Sequence[str]) -> str | None:
     for key in keys:
         value = filters.get(key)
         if isinstance(value, str) and value != "*":
-            return value
+            return names.text(value)
     return None
 
 
@@ -165,6 +166,8 @@ async def list(
     """A page of the workspace's conclusions, newest first (empty for an unknown workspace)."""
     where = parse_filters(filters, FILTERS)
     empty: Page[Conclusion] = Page(items=[], total=0, page=page.page, size=page.size)
+    if not names.storable(workspace):
+        return empty
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
@@ -196,10 +199,13 @@ async def query(
         raise Invalid(PAIR_REQUIRED)
     rest = {k: v for k, v in given.items() if k not in (*_OBSERVER_KEYS, *_OBSERVED_KEYS)}
     where = parse_filters(rest, FILTERS)
+    text = names.text(text)
     check_query(text, count_tokens)
     if embedder is None:
         raise no_embedder()
     vector = (await embedder.embed([text]))[0]
+    if not names.storable(workspace):
+        return []
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
@@ -222,6 +228,8 @@ def document_not_found(conclusion_id: str, workspace: str) -> NotFound:
 
 async def get(uow: UnitOfWork, workspace: str, conclusion_id: str) -> Conclusion:
     """One conclusion of the workspace, or NotFound."""
+    if not names.storable(workspace, conclusion_id):
+        raise document_not_found(conclusion_id, workspace)
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         found = None if ws is None else await uow.conclusions.get(ws.id, conclusion_id)
@@ -234,6 +242,8 @@ async def delete(
     uow: UnitOfWork, workspace: str, conclusion_id: str, clock: Clock = utcnow
 ) -> None:
     """Soft-delete a conclusion (hidden from every read at once), or NotFound."""
+    if not names.storable(workspace, conclusion_id):
+        raise document_not_found(conclusion_id, workspace)
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None or not await uow.conclusions.soft_delete(ws.id, conclusion_id, clock()):

@@ -22,7 +22,7 @@ from mindkeeper.core.entities import Peer, Session, Workspace
 from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import NamedMessage, Pair
 from mindkeeper.core.services.conversations.scope import peer_not_found
-from mindkeeper.core.services.memory import recall, representation, summaries
+from mindkeeper.core.services.memory import names, recall, representation, summaries
 from mindkeeper.core.services.memory.representation import Options
 from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.errors import Invalid
@@ -34,7 +34,13 @@ SUMMARY_SHARE = 0.4
 
 
 async def _peer(uow: UnitOfWork, ws: Workspace | None, name: str) -> Peer | None:
-    return None if ws is None else await uow.peers.get_by_name(ws.id, name)
+    if ws is None or not names.storable(name):
+        return None
+    return await uow.peers.get_by_name(ws.id, name)
+
+
+async def _workspace(uow: UnitOfWork, name: str) -> Workspace | None:
+    return await uow.workspaces.get_by_name(name) if names.storable(name) else None
 
 
 async def peer_representation(
@@ -51,7 +57,7 @@ async def peer_representation(
     allowlist = recall.session_allowlist(filters, session)
     vector = await representation.embed_query(runtime.embedder, options)
     async with runtime.uow(write=False) as uow:
-        ws = await uow.workspaces.get_by_name(workspace)
+        ws = await _workspace(uow, workspace)
         observer = await _peer(uow, ws, peer)
         observed = observer if target is None else await _peer(uow, ws, target)
         if ws is None or observer is None or observed is None:
@@ -59,7 +65,8 @@ async def peer_representation(
         wanted = [session] if session is not None else allowlist
         session_ids = None
         if wanted is not None:
-            session_ids = tuple((await uow.conclusions.session_ids(ws.id, wanted)).values())
+            usable = [name for name in wanted if names.storable(name)]
+            session_ids = tuple((await uow.conclusions.session_ids(ws.id, usable)).values())
         pair = Pair(ws.id, observer.id, observed.id, session_ids)
         return await representation.build(uow, pair, options, vector, _model(runtime))
 
@@ -84,7 +91,7 @@ async def peer_context(
     """The peer's representation of and card about `target` (itself by default)."""
     vector = await representation.embed_query(runtime.embedder, options)
     async with runtime.uow(write=False) as uow:
-        ws = await uow.workspaces.get_by_name(workspace)
+        ws = await _workspace(uow, workspace)
         observer = await _peer(uow, ws, peer)
         if ws is None or observer is None:
             raise peer_not_found(peer, workspace)
@@ -172,8 +179,10 @@ async def session_context(
     if request.peer_target is not None:
         vector = await representation.embed_query(runtime.embedder, request.options)
     async with runtime.uow(write=False) as uow:
-        ws = await uow.workspaces.get_by_name(workspace)
-        found = None if ws is None else await uow.sessions.get_by_name(ws.id, session)
+        ws = await _workspace(uow, workspace)
+        found = None
+        if ws is not None and names.storable(session):
+            found = await uow.sessions.get_by_name(ws.id, session)
         budget = request.tokens
         text: str | None = None
         card: list[str] | None = None

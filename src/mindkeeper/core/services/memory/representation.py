@@ -48,7 +48,7 @@ async def embed_query(embedder: Embedder | None, options: Options) -> np.ndarray
     if options.search_query is None or embedder is None:
         return None
     try:
-        return np.asarray((await embedder.embed([options.search_query]))[0])
+        return np.asarray((await embedder.embed([options.search_query.replace("\x00", "")]))[0])
     except Exception:  # the representation falls back to recency, as upstream's does
         log.exception("embedding a representation query failed")
         return None

@@ -21,6 +21,7 @@ from typing import Any
 from mindkeeper.core.filters import Field, Kind, ResourceSpec, parse_filters
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.derived import NamedMessage, SearchScope
+from mindkeeper.core.services.memory import names
 from mindkeeper.core.services.memory.conclusions import check_query
 from mindkeeper.errors import Invalid
 
@@ -70,9 +71,12 @@ async def search(
         if forced:
             given.pop(key, None)
     where = parse_filters(given, FILTERS)
+    query = names.text(query)
     check_query(query, runtime.tokens.count)
     embedder = runtime.embedder
     vector = (await embedder.embed([query]))[0] if embedder is not None else None
+    if not names.storable(workspace, session, peer, perspective):
+        return []
     async with runtime.uow(write=False) as uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:

@@ -88,6 +88,8 @@ async def for_session(
     uow: UnitOfWork, workspace: str, session: str, count_tokens: Callable[[str], int]
 ) -> tuple[Summary | None, Summary | None]:
     """The named session's newest (short, long) summaries; both None for an unknown session."""
+    if "\x00" in workspace or "\x00" in session:  # no stored name holds one
+        return None, None
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         found = None if ws is None else await uow.sessions.get_by_name(ws.id, session)
