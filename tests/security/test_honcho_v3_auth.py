@@ -8,6 +8,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from tests.security.conftest import (
     revoke_key,
     uid,
 )
+from tests.security.test_cli_security import _cli, _env
 from tests.security.v3 import (
     ADMIN_ONLY,
     EXPIRED,
@@ -414,3 +416,31 @@ def test_sdk_with_scoped_keys(secure: LiveServer, world: World, admin_http: http
         "session lists": auth_error,
         "no key": auth_error,
     }, json.dumps(result, indent=1)
+
+
+def test_cli_mints_v3_keys(
+    tmp_path: Path, secure: LiveServer, world: World, admin_http: httpx.Client
+) -> None:
+    a, _ = world.workspaces
+    env = _env(
+        tmp_path,
+        MINDKEEPER_AUTH_JWT_SECRET=JWT_SECRET,
+        MINDKEEPER_DATABASE_URL=secure.settings.database_url,
+    )
+    made = _cli(env, "keys", "create", "--workspace", a, "--peer", "alice", "--expires-in", "1h")
+    assert made.returncode == 0, made.stderr
+    assert f"key for workspace {a}, peer alice" in made.stderr
+    token = made.stdout.strip()
+    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"])
+    assert (claims["w"], claims["p"], "s" in claims, "ap" in claims) == (a, "alice", False, False)
+    alice = bearer(token)
+    ok(admin_http.get(f"/v3/workspaces/{a}/sessions/s1/peers", headers=alice), 200)
+    refused(admin_http.get(f"/v3/workspaces/{a}/sessions/s2/peers", headers=alice), NOT_PERMITTED)
+    revoked = _cli(env, "keys", "revoke", token)
+    assert revoked.returncode == 0, revoked.stderr
+    refused(admin_http.get(f"/v3/workspaces/{a}/sessions/s1/peers", headers=alice), REVOKED)
+    no_workspace = _cli(env, "keys", "create", "--peer", "alice")
+    assert no_workspace.returncode == 2
+    assert "--workspace is required when scoping a key to a peer or session" in no_workspace.stderr
+    mixed = _cli(env, "keys", "create", "--workspace", a, "--app-id", "x")
+    assert mixed.returncode == 2 and "either --admin" in mixed.stderr

@@ -3,9 +3,13 @@
     mindkeeper keys generate-secret --file /etc/mindkeeper/jwt.secret
     mindkeeper keys create --admin
     mindkeeper keys create --app-id A [--user-id U] [--session-id S] [--collection-id C]
+    mindkeeper keys create --workspace W [--peer P] [--session S]
     mindkeeper keys revoke <key id (jti) or the key itself>
 
-A key is printed once on stdout and stored nowhere; only revocations are stored.
+`--app-id` and the other ids make a key of the v1 surface (resources by public id, checked to
+exist); `--workspace`, `--peer` and `--session` make a key of the v3 surface (resources by
+name, as `POST /v3/keys` does). An admin key works on both. A key is printed once on stdout
+and stored nowhere; only revocations are stored.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.ports.auth import KeyCodec
 from mindkeeper.core.services import keys
 from mindkeeper.core.values import utcnow
+from mindkeeper.errors import Invalid
 from mindkeeper.providers.secrets import SecretError, generate_jwt_secret, load_jwt_codec
 
 T = TypeVar("T")
@@ -44,6 +49,11 @@ def register(sub: Any) -> None:
     create.add_argument("--user-id", help="a user key")
     create.add_argument("--session-id", help="a session key")
     create.add_argument("--collection-id", help="a collection key")
+    create.add_argument(
+        "--workspace", help="a v3 workspace key (or the workspace of a narrower one)"
+    )
+    create.add_argument("--peer", help="a v3 peer key (with --workspace)")
+    create.add_argument("--session", help="a v3 session key (with --workspace)")
     create.add_argument("--expires-in", help="lifetime: 3600, 90s, 15m, 12h or 30d")
     add_database_option(create)
     create.set_defaults(func=run_create)
@@ -109,9 +119,11 @@ def run_create(args: argparse.Namespace) -> int:
     """Mint a key and print it on stdout."""
     settings = load_settings(args)
     ids = (args.app_id, args.user_id, args.session_id, args.collection_id)
-    if args.admin == any(ids):
+    names = (args.workspace, args.peer, args.session)
+    if [args.admin, any(ids), any(names)].count(True) != 1:
         return fail(
-            "give either --admin or at least one of --app-id/--user-id/--session-id/--collection-id"
+            "give either --admin, or v1 ids (--app-id/--user-id/--session-id/--collection-id), "
+            "or v3 names (--workspace/--peer/--session)"
         )
     codec = _codec(settings)
     try:
@@ -122,6 +134,18 @@ def run_create(args: argparse.Namespace) -> int:
     expires_at: datetime | None = now + lifetime if lifetime else None
     if args.admin:
         minted = keys.mint_admin(codec, now, expires_at)
+    elif any(names):
+        try:
+            minted = keys.mint_by_name(
+                codec,
+                now,
+                workspace=args.workspace,
+                peer=args.peer,
+                session=args.session,
+                expires_at=expires_at,
+            )
+        except Invalid as exc:
+            return fail(exc.message.replace("workspace_id", "--workspace"))
     else:
         minted = asyncio.run(
             with_database(
@@ -146,6 +170,9 @@ def run_create(args: argparse.Namespace) -> int:
         + ", ".join(
             f"{name} {value}"
             for name, value in (
+                ("workspace", scope.workspace_name),
+                ("peer", scope.peer_name),
+                ("session", scope.session_name),
                 ("app", scope.workspace_id),
                 ("user", scope.peer_id),
                 ("session", scope.session_id),
