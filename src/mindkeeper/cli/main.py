@@ -7,7 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from mindkeeper import __version__
-from mindkeeper.cli import credentials, doctor, keys, migrate, queue, reindex, serve, worker
+from mindkeeper.cli import (
+    credentials,
+    doctor,
+    keys,
+    migrate,
+    queue,
+    reindex,
+    serve,
+    transfer,
+    worker,
+)
 from mindkeeper.errors import MindkeeperError
 
 
@@ -23,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.register(sub)
     queue.register(sub)
     reindex.register(sub)
+    transfer.register(sub)
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=lambda _args: print(f"mindkeeper {__version__}") or 0)
     return parser
