@@ -183,7 +183,12 @@ def embedder() -> Any:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for a test server, ignoring any `.env` file."""
+    """Settings for a test server, ignoring any `.env` file.
+
+    Unless a test names one, the data directory (master key, generated secrets) is a new empty
+    temporary directory, so no test writes into the real user data directory.
+    """
+    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="mindkeeper-data-")))
     return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 
