@@ -9,8 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
+from mindkeeper.core.ports.derived import MessageVector
+from mindkeeper.core.services.memory import indexing
 from tests.conftest import LiveServer
-from tests.honcho_v3.memory_support import make_peers, make_session, text_of_tokens
+from tests.honcho_v3.memory_support import (
+    direct_runtime,
+    make_peers,
+    make_session,
+    run_async,
+    text_of_tokens,
+)
 from tests.honcho_v3.sdk import SdkRunner
 from tests.honcho_v3.support import (
     MESSAGE_KEYS,
@@ -258,3 +266,43 @@ def test_sdk_search(diary: str, sdk: SdkRunner) -> None:
     assert result["peer"] == [DIARY[4]]
     assert result["session"][0] == DIARY[1]
     assert result["filtered"] == ["bob"]
+
+
+async def _vector_of_another_model(
+    server: LiveServer, embedder: Any, workspace_id: str, message_id: str
+) -> None:
+    async with direct_runtime(server, embedder) as runtime, runtime.uow() as uow:
+        vector = (await embedder.embed(["anything"]))[0]
+        await uow.message_index.put_vectors(
+            [MessageVector(message_id, workspace_id, vector)], "older-model", runtime.now()
+        )
+        await uow.commit()
+
+
+async def _reindex(server: LiveServer, embedder: Any) -> indexing.ReindexResult:
+    async with direct_runtime(server, embedder) as runtime:
+        return await indexing.reindex_messages(runtime, batch_size=1)
+
+
+def test_reindex_embeds_unindexed_messages(
+    server_factory: Callable[..., LiveServer], embedder: Any
+) -> None:
+    server = server_factory(worker_enabled=False)
+    with server.client() as http:
+        ws = new_workspace(http)
+        made = post_messages(http, ws, "s", ("p", DIARY[0]), ("p", DIARY[2]))
+        question = {"query": "Which dog breed did they get?", "limit": 1}
+        # Not embedded yet (no worker): the text half alone finds nothing.
+        assert contents(_search(http, ws_url(ws, "search"), question)) == []
+        workspace_id = execute(
+            server.settings.database_url,
+            "SELECT workspace_id FROM messages WHERE public_id = :m",
+            m=made[0]["id"],
+        )[0][0]
+        run_async(_vector_of_another_model(server, embedder, workspace_id, made[0]["id"]))
+        first = run_async(_reindex(server, embedder))
+        assert (first.total, first.embedded) == (2, 2)
+        assert first.model_id == embedder.model_id
+        again = run_async(_reindex(server, embedder))
+        assert (again.total, again.embedded) == (0, 0)
+        assert contents(_search(http, ws_url(ws, "search"), question)) == [DIARY[0]]
