@@ -10,9 +10,9 @@ A script sees:
 
 * `URL`: the server's base URL; `PARAMS`: the keyword arguments given to `run`, as JSON;
 * `client(**kwargs)`: a `Honcho` client for `URL` without retries (`workspace_id` from
-  `PARAMS["workspace"]` unless given); `aclient(**kwargs)`: the same as `HonchoAio`;
+  `PARAMS["workspace"]` unless given); `aclient(**kwargs)`: its async twin (`.aio`);
 * `emit(value)`: records the result (JSON; objects it cannot encode become strings);
-* `errors(fn)`: calls `fn()` and returns `[exception class name, status code]` (or None).
+* `errors(fn)`: calls `fn()` and returns `[exception class name, its `status`]` (or None).
 
 A script may define `async def main()`; it is then run with `asyncio.run`.
 """
@@ -41,15 +41,14 @@ URL = os.environ["SDK_URL"]
 PARAMS = json.loads(os.environ["SDK_PARAMS"])
 import honcho
 assert os.path.realpath(honcho.__file__).startswith(os.environ["SDK_DIR"]), honcho.__file__
-from honcho import Honcho, HonchoAio
+from honcho import Honcho
 
 def client(**kwargs):
     kwargs.setdefault("workspace_id", PARAMS.get("workspace", "default"))
     return Honcho(base_url=URL, max_retries=0, **kwargs)
 
 def aclient(**kwargs):
-    kwargs.setdefault("workspace_id", PARAMS.get("workspace", "default"))
-    return HonchoAio(base_url=URL, max_retries=0, **kwargs)
+    return client(**kwargs).aio
 
 _RESULT = []
 
@@ -60,7 +59,7 @@ def errors(fn):
     try:
         fn()
     except Exception as exc:
-        return [type(exc).__name__, getattr(exc, "status_code", None)]
+        return [type(exc).__name__, getattr(exc, "status", None)]
     return None
 """
 

@@ -146,6 +146,10 @@ def test_type_and_size_limits(http: httpx.Client) -> None:
     assert detail(_upload(http, workspace, b"a" * (FILE_MAX + 1), "text/plain"), 413) == (
         f"File size ({FILE_MAX + 1} bytes) exceeds maximum allowed size ({FILE_MAX} bytes)"
     )
+    limit = 8 * 1024 * 1024  # the server's request body limit
+    assert detail(_upload(http, workspace, b"a" * limit, "text/plain"), 413) == (
+        f"Request body too large (limit {limit} bytes)"
+    )
 
 
 def test_form_validation(http: httpx.Client) -> None:

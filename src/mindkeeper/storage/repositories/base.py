@@ -66,6 +66,12 @@ class Repository:
         return Page(items=[to_entity(r) for r in rows], total=total, page=page.page, size=page.size)
 
 
+def storable(*texts: str) -> bool:
+    """False when a text cannot be in any row (PostgreSQL's text refuses NUL characters, and
+    no write lets one in): a lookup by it is a miss, not a database error."""
+    return not any("\x00" in text for text in texts)
+
+
 @contextmanager
 def translate_integrity(
     conflict_message: str, missing_message: str = "Referenced resource not found"

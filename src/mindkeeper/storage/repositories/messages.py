@@ -14,7 +14,7 @@ from mindkeeper.core.filters import Node
 from mindkeeper.core.ports import NewMessage
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.filters import apply_filter
-from mindkeeper.storage.repositories.base import DbRow, Repository
+from mindkeeper.storage.repositories.base import DbRow, Repository, storable
 from mindkeeper.storage.tables import messages as t
 from mindkeeper.storage.tables import peers, sessions, workspaces
 
@@ -228,6 +228,8 @@ class SqlMessageRepository(Repository):
 
     async def find(self, workspace_id: str, session_id: str, message_id: str) -> Message | None:
         """Return one message of a session of the workspace, whoever owns the session."""
+        if not storable(message_id):
+            return None
         stmt = select(t).where(
             t.c.public_id == message_id,
             t.c.session_id == session_id,
@@ -239,6 +241,8 @@ class SqlMessageRepository(Repository):
         self, workspace_id: str, session_id: str, message_id: str, metadata: JSONObject
     ) -> Message | None:
         """Replace the metadata of a message of a session of the workspace."""
+        if not storable(message_id):
+            return None
         row = (
             await self.conn.execute(
                 update(t)

@@ -14,7 +14,12 @@ from mindkeeper.core.filters import Node
 from mindkeeper.core.ports.scopes import SCOPE_PEER_PREFIX
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.filters import apply_filter
-from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
+from mindkeeper.storage.repositories.base import (
+    DbRow,
+    Repository,
+    storable,
+    translate_integrity,
+)
 from mindkeeper.storage.tables import peers as t
 from mindkeeper.storage.tables import workspaces
 
@@ -59,6 +64,8 @@ class SqlPeerRepository(Repository):
 
     async def get_by_name(self, workspace_id: str, name: str) -> Peer | None:
         """Return the peer by exact name."""
+        if not storable(name):
+            return None
         stmt = select(t).where(t.c.workspace_id == workspace_id, t.c.name == name)
         return await self.first(stmt, to_peer)
 
@@ -96,6 +103,8 @@ class SqlPeerRepository(Repository):
         self, workspace_id: str, peer_ids: Sequence[str] = (), names: Sequence[str] = ()
     ) -> builtins.list[Peer]:
         """Return the workspace's peers with those public ids or names."""
+        peer_ids = [p for p in peer_ids if storable(p)]
+        names = [n for n in names if storable(n)]
         if not peer_ids and not names:
             return []
         stmt = select(t).where(

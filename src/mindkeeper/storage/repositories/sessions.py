@@ -11,7 +11,12 @@ from mindkeeper.core.entities import JSONObject, Session
 from mindkeeper.core.filters import Node
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.filters import apply_filter
-from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
+from mindkeeper.storage.repositories.base import (
+    DbRow,
+    Repository,
+    storable,
+    translate_integrity,
+)
 from mindkeeper.storage.repositories.purge import purge_session
 from mindkeeper.storage.tables import session_peers, workspaces
 from mindkeeper.storage.tables import sessions as t
@@ -179,6 +184,8 @@ class SqlSessionRepository(Repository):
 
     async def get_by_name(self, workspace_id: str, name: str) -> Session | None:
         """Return a session of the workspace by name, whoever owns it."""
+        if not storable(name):
+            return None
         stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.name == name)
         return await self.first(stmt, to_session)
 

@@ -11,7 +11,12 @@ from mindkeeper.core.entities import JSONObject, Workspace
 from mindkeeper.core.filters import Node
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest, new_id
 from mindkeeper.storage.filters import apply_filter
-from mindkeeper.storage.repositories.base import DbRow, Repository, translate_integrity
+from mindkeeper.storage.repositories.base import (
+    DbRow,
+    Repository,
+    storable,
+    translate_integrity,
+)
 from mindkeeper.storage.repositories.purge import purge_workspace
 from mindkeeper.storage.tables import workspaces as t
 
@@ -39,6 +44,8 @@ class SqlWorkspaceRepository(Repository):
 
     async def get_by_name(self, name: str) -> Workspace | None:
         """Return the workspace by exact name."""
+        if not storable(name):
+            return None
         return await self.first(select(t).where(t.c.name == name), to_workspace)
 
     async def create(

@@ -2,8 +2,8 @@
 remove sessions, list their sessions, report their state).
 
 A scope is stored in the core model (see `core.ports.scopes`): its peer's active memberships
-are its sessions, joined with settings that observe nothing. Recall through a scope reads its
-sessions when asked, so adding a session needs no copying and is complete at once.
+are its sessions, joined with settings that observe nothing. Nothing is copied when a session
+joins, so a session is complete in its scope at once.
 """
 
 from __future__ import annotations
