@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     bedrock_keyring_file: Path | None = None
     bedrock_default_page_size: int = Field(default=10, ge=1, le=1000)
     bedrock_maintenance_interval_seconds: float = Field(default=60.0, gt=0)
+    # AgentCore Memory (docs/agentcore.md); account, region and partition are the bedrock_* ones.
+    agentcore_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    agentcore_max_memories: int = Field(default=50, ge=1, le=100_000)
 
     worker_enabled: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)

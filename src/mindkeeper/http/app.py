@@ -14,6 +14,7 @@ from mindkeeper import __version__
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.http import health, queue_status
+from mindkeeper.http.agentcore import AgentCoreSurface
 from mindkeeper.http.bedrock import BedrockSurface
 from mindkeeper.http.bedrock import too_large as bedrock_too_large
 from mindkeeper.http.bedrock.sigv4 import SigV4Guard
@@ -77,6 +78,8 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
         BedrockSurface(cast(Any, app), runtime, settings), runtime, settings, bedrock_limiter
     )
     limited: Any = BodySizeLimit(asgi, settings.max_body_bytes, responders)
+    # AgentCore enforces its own (larger) body limit, so it sits outside the general one.
+    limited = AgentCoreSurface(limited, runtime, settings)
     if not settings.cors_origins:
         return limited
     # Outermost, so that preflights and the headers of every response (Bedrock's, the 413s and

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mindkeeper.storage.engine import Database
+from mindkeeper.storage.repositories.agentcore import SqlAgentCoreRepository
 from mindkeeper.storage.repositories.agents import SqlAgentRepository
 from mindkeeper.storage.repositories.auth import SqlAuthRepository
 from mindkeeper.storage.repositories.collections import SqlCollectionRepository
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.peer_cards = SqlPeerCardRepository(conn, dialect)
         self.message_index = SqlMessageIndexRepository(conn, dialect)
         self.agents = SqlAgentRepository(conn, dialect)
+        self.agentcore = SqlAgentCoreRepository(conn, dialect)
         self.jobs = SqlJobRepository(conn, dialect)
         self.auth = SqlAuthRepository(conn, dialect)
         self.webhooks = SqlWebhookRepository(conn, dialect)

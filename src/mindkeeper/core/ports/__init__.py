@@ -31,6 +31,7 @@ from mindkeeper.core.entities import (
     Workspace,
 )
 from mindkeeper.core.filters import Node
+from mindkeeper.core.ports.agentcore import AgentCoreRepository
 from mindkeeper.core.ports.agents import AgentRepository, Keyring
 from mindkeeper.core.ports.auth import AuthRepository, Security
 from mindkeeper.core.ports.derived import (
@@ -637,6 +638,11 @@ class UnitOfWork(Protocol):
     @property
     def agents(self) -> AgentRepository:
         """The agents of this transaction."""
+        ...
+
+    @property
+    def agentcore(self) -> AgentCoreRepository:
+        """Memory resources (AgentCore), their events, records and tokens."""
         ...
 
     @property

@@ -3,13 +3,13 @@
 `memory` (workspaces, peers, sessions, members, messages, notes, collections, documents),
 `derived` (peer cards, message vectors), `agents` (Bedrock agent sessions, invocations,
 steps), `jobs` (the durable queue and vector indexes), `webhooks` (endpoints), `auth`
-(revoked keys, SigV4 access keys).
+(revoked keys, SigV4 access keys), `agentcore` (memory resources, idempotency tokens).
 """
 
 from __future__ import annotations
 
 from mindkeeper.storage.schema import metadata
-from mindkeeper.storage.tables import agents, auth, derived, jobs, webhooks
+from mindkeeper.storage.tables import agentcore, agents, auth, derived, jobs, webhooks
 from mindkeeper.storage.tables.memory import (
     CONTENT_MAX,
     NAME_MAX,
@@ -28,6 +28,7 @@ __all__ = [
     "CONTENT_MAX",
     "NAME_MAX",
     "PUBLIC_ID_LENGTH",
+    "agentcore",
     "agents",
     "auth",
     "collections",

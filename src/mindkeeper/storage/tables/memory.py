@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -139,9 +140,41 @@ messages = Table(
     # Position in the session, from 1, without gaps.
     Column("seq", Integer, nullable=False),
     Column("token_count", Integer, nullable=False, server_default=text("0")),
+    # Events of memory resources (tables/agentcore.py): the items as JSON bytes (sealed when
+    # the memory has a key), the branch and its root event, a hash of the client token, and
+    # when the event expires.
+    Column("payload", LargeBinary, nullable=True),
+    Column("branch", String(100), nullable=True),
+    Column("branch_root", String(128), nullable=True),
+    Column("client_token", String(64), nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=True),
     CheckConstraint(f"length(content) <= {CONTENT_MAX}", name="content_length"),
     Index(None, "session_id", "id"),
     Index(None, "workspace_id", "sender_id", "id"),
+    # Partial indexes: only events carry these, so other messages cost them nothing.
+    Index(
+        None,
+        "session_id",
+        "sender_id",
+        "created_at",
+        "id",
+        postgresql_where=text("payload IS NOT NULL"),
+        sqlite_where=text("payload IS NOT NULL"),
+    ),
+    Index(
+        None,
+        "expires_at",
+        postgresql_where=text("expires_at IS NOT NULL"),
+        sqlite_where=text("expires_at IS NOT NULL"),
+    ),
+    Index(
+        None,
+        "workspace_id",
+        "client_token",
+        unique=True,
+        postgresql_where=text("client_token IS NOT NULL"),
+        sqlite_where=text("client_token IS NOT NULL"),
+    ),
 )
 
 notes = Table(
