@@ -401,7 +401,7 @@ def test_sdk_with_scoped_keys(secure: LiveServer, world: World, admin_http: http
         workspace=a,
         keys=keys,
     )
-    auth_error = ["AuthenticationError", None]
+    auth_error = ["AuthenticationError", 401]
     assert result == {
         "ws peers": ["alice", "bob", "carol"],
         "ws workspaces": auth_error,
