@@ -208,3 +208,29 @@ def test_sdk_scopes(http: httpx.Client, sdk: SdkRunner) -> None:
         "async": ["s1"],
         "async listed": ["therapy", "work"],
     }
+
+
+def test_sessions_join_scopes_when_created(http: httpx.Client, sdk: SdkRunner) -> None:
+    ws = new_workspace(http)
+    expect(http.post(ws_url(ws, "scopes"), json={"id": "old"}), 201)
+    body = {"id": "s1", "peers": {"alice": {}}, "scopes": ["old", "new"]}
+    assert expect(http.post(ws_url(ws, "sessions"), json=body), 201)["id"] == "s1"
+    assert expect(http.post(ws_url(ws, "sessions"), json=body), 200)["id"] == "s1"
+    listed = expect(http.post(ws_url(ws, "scopes", "list")), 200)
+    assert [s["id"] for s in listed["items"]] == ["old", "new"]
+    assert _scope_sessions(http, ws, "old") == ["s1"] == _scope_sessions(http, ws, "new")
+    errors = detail(http.post(ws_url(ws, "sessions"), json={"id": "s2", "scopes": ["a.b"]}), 422)
+    assert (errors[0]["type"], errors[0]["loc"]) == (
+        "string_pattern_mismatch",
+        ["body", "scopes", 0],
+    )
+    result = sdk.run(
+        """
+        honcho = client()
+        honcho.session("s4", scopes=["new", honcho.scope("sdk")])
+        emit(sorted(s.id for s in honcho.get_scope("new").sessions()))
+        """,
+        workspace=ws,
+    )
+    assert result == ["s1", "s4"]
+    assert _scope_sessions(http, ws, "sdk") == ["s4"]

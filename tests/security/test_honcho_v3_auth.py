@@ -299,6 +299,8 @@ def test_session_keys_get_members_and_create_new_peers_only(
     sessions = f"/v3/workspaces/{a}/sessions"
     ok(http.post(sessions, json={"id": "s1", "metadata": {"k": 1}}), 200)
     refused(http.post(sessions, json={"id": "s2"}), UNAUTHORIZED)
+    # scopes are the workspace's: joining one takes a workspace key
+    refused(http.post(sessions, json={"id": "s1", "scopes": ["sc"]}), UNAUTHORIZED)
     # peer routes and workspace routes are out of reach
     refused(http.put(f"{peers}/alice", json={"metadata": {}}), NOT_PERMITTED)
     refused(http.post(f"{sessions}/list"), NOT_PERMITTED)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mindkeeper.core.ports.scopes import SCOPE_PEER_PREFIX
 from mindkeeper.core.ports.webhooks import public_address
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
@@ -20,6 +21,11 @@ MESSAGE_CONTENT_MAX = 25_000
 BATCH_MAX = 100
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)]
+#: A scope's name: a name that leaves room for the prefix of its hidden peer's name.
+SCOPE_NAME_MAX = NAME_MAX - len(SCOPE_PEER_PREFIX)
+ScopeName = Annotated[str, Field(min_length=1, max_length=SCOPE_NAME_MAX, pattern=NAME_PATTERN)]
+#: Scopes one request may name.
+SCOPES_MAX = 100
 
 
 def _strip_nul(value: Any) -> Any:
@@ -203,6 +209,8 @@ class SessionCreate(_Body):
     metadata: OptionalMetadata = None
     peers: SessionPeers | None = None
     configuration: Configuration | None = None
+    #: Scopes the session joins (each created when missing).
+    scopes: Annotated[list[ScopeName], Field(max_length=SCOPES_MAX)] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -102,6 +102,32 @@ async def add_sessions(
         await uow.commit()
 
 
+async def hold(
+    uow: UnitOfWork,
+    workspace: str,
+    session: str,
+    names: Sequence[str],
+    clock: Clock = utcnow,
+) -> None:
+    """Put an existing session into the named scopes, creating the scopes that are missing."""
+
+    async def attempt() -> None:
+        async with uow:
+            now = clock()
+            ws = await workspaces.ensure(uow, workspace, clock)
+            found = await uow.sessions.get_by_name(ws.id, session)
+            if found is None or not found.is_active:
+                raise session_not_found(session, workspace)
+            for name in dict.fromkeys(names):
+                scope = await uow.scopes.get(ws.id, name)
+                if scope is None:
+                    scope = await uow.scopes.create(ws.id, name, {}, now)
+                await uow.members.join(ws.id, found.id, [(scope.id, HOLD)], now)
+            await uow.commit()
+
+    await retrying(attempt)
+
+
 async def remove_session(
     uow: UnitOfWork, workspace: str, name: str, session: str, clock: Clock = utcnow
 ) -> None:

@@ -18,14 +18,10 @@ from mindkeeper.http.honcho_v3 import mapping
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, Paging, no_content, ok, ok_or_created
 from mindkeeper.http.honcho_v3.errors import V3Route
-from mindkeeper.http.honcho_v3.schemas import NAME_MAX, NAME_PATTERN, OptionalMetadata
+from mindkeeper.http.honcho_v3.schemas import OptionalMetadata, ScopeName
 
-#: A scope's name leaves room for the prefix of its peer's name.
-SCOPE_NAME_MAX = NAME_MAX - len(SCOPE_PEER_PREFIX)
 #: Sessions one call may add to a scope.
 ADD_MAX = 100
-
-ScopeName = Annotated[str, Field(min_length=1, max_length=SCOPE_NAME_MAX, pattern=NAME_PATTERN)]
 
 
 class ScopeCreate(BaseModel):
