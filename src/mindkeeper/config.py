@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "info"
+    #: `text`, or `json`: one JSON object per line with the request id (docs/operations.md).
+    log_format: str = Field(default="text", pattern=r"^(text|json)$")
+    #: Serve Prometheus metrics at /metrics (admin key when authentication is on).
+    metrics_enabled: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     embedder: str = Field(default="local", pattern=r"^(local|local-fp32|openai|none)$")

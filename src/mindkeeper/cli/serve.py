@@ -13,6 +13,8 @@ from typing import Any
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings, redact_url
 from mindkeeper.errors import StartupError
+from mindkeeper.http.metrics.files import prepare_multiprocess_dir
+from mindkeeper.logs import uvicorn_log_config
 from mindkeeper.storage import migrate as migrations
 
 
@@ -134,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"mindkeeper: database {where} (schema at {migrations.head_revision()})", flush=True)
     print(f"mindkeeper: listening on http://{settings.host}:{settings.port}", flush=True)
     print(f"mindkeeper: {describe_auth(settings, args.insecure)}", flush=True)
+    # Metrics of every worker process are added up from files in one directory.
+    prepare_multiprocess_dir(settings.metrics_enabled)
     uvicorn.run(
         "mindkeeper.bootstrap:app_factory",
         factory=True,
@@ -141,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
         access_log=args.access_log,
         loop="uvloop",
         http="mindkeeper.http.parser_errors:AwsShapedHttpToolsProtocol",

@@ -24,6 +24,8 @@ from mindkeeper.http.honcho_v1.auth import HonchoGuard
 from mindkeeper.http.honcho_v3 import router as honcho_v3_router
 from mindkeeper.http.honcho_v3.auth import V3Guard
 from mindkeeper.http.limits import BodySizeLimit, TooLargeResponder
+from mindkeeper.http.metrics import route as metrics_route
+from mindkeeper.http.metrics.middleware import Observed
 from mindkeeper.http.ratelimit import TokenBuckets
 
 #: Response headers a browser page may read: AWS error type and request id, SDK retry hints.
@@ -67,6 +69,8 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     honcho_errors.install(app)
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(queue_status.router.routes)
+    if settings.metrics_enabled:
+        app.router.routes.extend(metrics_route.router.routes)
     app.router.routes.extend(honcho_router.routes())
     app.router.routes.extend(honcho_v3_router.routes())
     responders: list[tuple[str, TooLargeResponder]] = [
@@ -80,6 +84,8 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     limited: Any = BodySizeLimit(asgi, settings.max_body_bytes, responders)
     # AgentCore enforces its own (larger) body limit, so it sits outside the general one.
     limited = AgentCoreSurface(limited, runtime, settings)
+    # Request ids and metrics around every surface (inside CORS: preflights are not counted).
+    limited = Observed(limited, runtime, settings.metrics_enabled)
     if not settings.cors_origins:
         return limited
     # Outermost, so that preflights and the headers of every response (Bedrock's, the 413s and

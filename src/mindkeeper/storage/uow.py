@@ -19,6 +19,7 @@ from mindkeeper.storage.repositories.members import SqlMemberRepository
 from mindkeeper.storage.repositories.message_index import SqlMessageIndexRepository
 from mindkeeper.storage.repositories.messages import SqlMessageRepository
 from mindkeeper.storage.repositories.notes import SqlNoteRepository
+from mindkeeper.storage.repositories.operations import SqlOperationsRepository
 from mindkeeper.storage.repositories.peer_cards import SqlPeerCardRepository
 from mindkeeper.storage.repositories.peers import SqlPeerRepository
 from mindkeeper.storage.repositories.scopes import SqlScopeRepository
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(conn, dialect)
         self.auth = SqlAuthRepository(conn, dialect)
         self.webhooks = SqlWebhookRepository(conn, dialect)
+        self.operations = SqlOperationsRepository(conn, dialect)
         self.scopes = SqlScopeRepository(conn, dialect)
 
     @property

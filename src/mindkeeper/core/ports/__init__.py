@@ -41,6 +41,7 @@ from mindkeeper.core.ports.derived import (
 )
 from mindkeeper.core.ports.jobs import DeriverPolicy, JobRepository
 from mindkeeper.core.ports.models import DialecticPolicy, ModelRoles, UsageMeter
+from mindkeeper.core.ports.operations import OperationsRepository
 from mindkeeper.core.ports.scopes import ScopeRepository
 from mindkeeper.core.ports.webhooks import WebhookRepository, WebhookTransport
 from mindkeeper.core.values import MetadataFilter, Page, PageRequest
@@ -663,6 +664,11 @@ class UnitOfWork(Protocol):
     @property
     def scopes(self) -> ScopeRepository:
         """The scopes of this transaction."""
+        ...
+
+    @property
+    def operations(self) -> OperationsRepository:
+        """Operators' reads and actions (keyset pages, gauges, dead letters) of this transaction."""
         ...
 
     async def __aenter__(self) -> Self:

@@ -142,15 +142,33 @@ class ModelUsage:
     cost_usd: float = 0.0
 
 
+class UsageListener(Protocol):
+    """Told of every count a `UsageMeter` makes (metrics exporters listen)."""
+
+    def on_request(self, model_id: str, input_tokens: int, output_tokens: int, cost: float) -> None:
+        """A successful request, its tokens and its cost in USD (0 when unpriced)."""
+        ...
+
+    def on_retry(self, model_id: str) -> None:
+        """One retried attempt."""
+        ...
+
+    def on_failure(self, model_id: str) -> None:
+        """A request that failed for good."""
+        ...
+
+
 @dataclass(slots=True)
 class UsageMeter:
     """Token, request and cost counters per model id (one process; the event loop is the lock).
 
     `prices` maps a model name (or full model id) to USD per million (input, output) tokens.
+    `listeners` are told of every count as it is made.
     """
 
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
     models: dict[str, ModelUsage] = field(default_factory=dict)
+    listeners: list[UsageListener] = field(default_factory=list)
 
     def _usage(self, model_id: str) -> ModelUsage:
         return self.models.setdefault(model_id, ModelUsage())
@@ -162,16 +180,24 @@ class UsageMeter:
         usage.input_tokens += input_tokens
         usage.output_tokens += output_tokens
         price = self.prices.get(model_id) or self.prices.get(model_id.split(":", 1)[-1])
+        cost = 0.0
         if price is not None:
-            usage.cost_usd += (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+            cost = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+            usage.cost_usd += cost
+        for listener in self.listeners:
+            listener.on_request(model_id, input_tokens, output_tokens, cost)
 
     def record_retry(self, model_id: str) -> None:
         """Count one retried attempt."""
         self._usage(model_id).retries += 1
+        for listener in self.listeners:
+            listener.on_retry(model_id)
 
     def record_failure(self, model_id: str) -> None:
         """Count a request that failed for good."""
         self._usage(model_id).failures += 1
+        for listener in self.listeners:
+            listener.on_failure(model_id)
 
     def snapshot(self) -> dict[str, dict[str, float | int]]:
         """Return the counters as plain data, by model id."""
