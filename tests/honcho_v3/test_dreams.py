@@ -5,6 +5,9 @@ card refresh (with and without `rebuild`)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.deriver.fakes import FakeModelServer
 from tests.honcho_v3.memory_fakes import (
+    MODEL,
     conclusions,
     model_settings,
     queue_status,
@@ -111,3 +115,30 @@ def test_dreams_write_conclusions_and_cards(
         # A dream about a peer that does not exist ends with nothing done.
         expect(_dream(http, ws, observer="nobody", dream_type="omni"), 204)
         assert settle(http, ws)["pending_work_units"] == 0
+
+
+def test_a_failing_dream_is_a_visible_dead_letter(
+    server_factory: Callable[..., LiveServer], fake: FakeModelServer
+) -> None:
+    fake.responders[MODEL] = lambda text: "no JSON here"
+    live = server_factory(**model_settings(fake, deriver_max_attempts=1))
+    ws = uid("ws")
+    with live.client() as http:
+        _seed(http, ws, "hal", "Hal rides a tandem.")
+        expect(_dream(http, ws, observer="hal", dream_type="omni"), 204)
+        assert settle(http, ws)["completed_work_units"] == 1
+        server = http.get("/queue/status").json()
+        assert server["dead"] == 1
+        assert server["sessions"] == []  # a dream is about no session
+        assert "did not return a JSON object" in server["last_error"]
+    printed = subprocess.run(
+        [sys.executable, "-m", "mindkeeper.cli.main", "queue"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MINDKEEPER_DATABASE_URL": live.settings.database_url},
+        timeout=120,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "dead 1" in printed.stdout
+    assert "the dream did not return a JSON object" in printed.stdout

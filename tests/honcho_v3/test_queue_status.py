@@ -4,6 +4,7 @@ names, and dead letters (completed here, listed by the server's /queue/status)."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,10 +12,10 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.deriver.fakes import FakeModelServer
+from tests.deriver.fakes import FakeModelServer, Fault
 from tests.honcho_v3.memory_fakes import MODEL, model_settings, queue_status, settle, start_fake
 from tests.honcho_v3.sdk import SdkRunner
-from tests.honcho_v3.support import expect, uid, ws_url
+from tests.honcho_v3.support import expect, uid, wait_for, ws_url
 
 KEYS = [
     "total_work_units",
@@ -114,3 +115,23 @@ def test_dead_letters_count_as_completed_and_show_on_the_server(
         assert server["dead"] == 1
         assert "did not return" in server["last_error"]
         assert server["sessions"][0]["dead"] == 1
+
+
+def test_a_work_unit_in_hand_is_in_progress(
+    server_factory: Callable[..., LiveServer], fake: FakeModelServer
+) -> None:
+    release = threading.Event()
+    fake.fail(Fault("hang", release=release, model=MODEL))
+    live = server_factory(**model_settings(fake, model_timeout_seconds=60.0))
+    ws, s = uid("ws"), uid("s")
+    with live.client() as http:
+        _post(http, ws, s, ("dot", "FACT: Dot rows."), ("dot", "FACT: Dot sews."), ("eli", "hi"))
+        # The first job is claimed with the sender's next one attached: both in progress.
+        wait_for(
+            lambda: queue_status(http, ws)["in_progress_work_units"] == 2,
+            "the work unit to be claimed",
+        )
+        status = queue_status(http, ws)
+        assert (status["pending_work_units"], status["completed_work_units"]) == (1, 0)
+        release.set()
+        assert settle(http, ws)["completed_work_units"] == 3
