@@ -106,9 +106,10 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
-    """Count, per table, the rows that carry the named workspace's id (directly in the DB)."""
-    return _run(_rows_of_workspace(database_url, name))
+def rows_of_workspace(database_url: str, name: str, uid: str | None = None) -> dict[str, int]:
+    """Count, per table, the rows that carry the workspace's id (directly in the DB): the id
+    `uid` when given, else the named workspace's (empty when there is none)."""
+    return _run(_rows_of_workspace(database_url, name, uid))
 
 
 def execute(database_url: str, sql: str, **params: Any) -> list[Any]:
@@ -116,16 +117,22 @@ def execute(database_url: str, sql: str, **params: Any) -> list[Any]:
     return _run(_execute(database_url, sql, **params))
 
 
-async def _rows_of_workspace(database_url: str, name: str) -> dict[str, int]:
+async def _rows_of_workspace(database_url: str, name: str, uid: str | None) -> dict[str, int]:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
             public_id = (
-                await conn.execute(select(workspaces.c.public_id).where(workspaces.c.name == name))
-            ).scalar()
+                uid
+                or (
+                    await conn.execute(
+                        select(workspaces.c.public_id).where(workspaces.c.name == name)
+                    )
+                ).scalar()
+            )
             if public_id is None:
                 return {}
-            counts = {"workspaces": 1}
+            stmt = select(func.count()).where(workspaces.c.public_id == public_id)
+            counts = {"workspaces": int((await conn.execute(stmt)).scalar_one())}
             for table in metadata.sorted_tables:
                 if "workspace_id" in table.c:
                     stmt = select(func.count()).where(table.c.workspace_id == public_id)

@@ -159,7 +159,16 @@ def test_delete_removes_every_row_in_the_background(api: LiveServer, http: httpx
     post_messages(http, name, "s1", ("alice", "hello"), ("bob", "hi"))
     expect(http.post(ws_url(name, "sessions"), json={"id": "s2", "peers": {"carol": {}}}), 201)
     expect(http.put(ws_url(name, "peers", "dave"), json={"metadata": {"a": 1}}), 200)
+    # Rows of the other areas: a peer card, a conclusion, a webhook endpoint.
+    expect(http.put(ws_url(name, "peers", "alice", "card"), json={"peer_card": ["likes tea"]}), 200)
+    conclusion = {"content": "Bob likes tea", "observer_id": "alice", "observed_id": "bob"}
+    expect(http.post(ws_url(name, "conclusions"), json={"conclusions": [conclusion]}), 201)
+    hook = {"url": "https://example.com/hook"}
+    assert http.post(ws_url(name, "webhooks"), json=hook).status_code in (200, 201)
+    uid = expect(http.post("/v3/workspaces", json={"id": name}), 200)["uid"]
     counts = rows_of_workspace(api.settings.database_url, name)
+    for table in ("peer_cards", "documents", "collections", "webhook_endpoints"):
+        assert counts[table] >= 1, (table, counts)
     assert counts["messages"] == 2 and counts["session_peers"] == 3 and counts["peers"] == 4
     for session in ("s1", "s2"):
         ack = expect(http.delete(ws_url(name, "sessions", session)), 202)
@@ -172,6 +181,7 @@ def test_delete_removes_every_row_in_the_background(api: LiveServer, http: httpx
         return expect(http.post(ws_url(name, "peers", "list"), json={}), 200)["total"] == 0
 
     wait_for(gone, "the workspace to be removed")
-    assert rows_of_workspace(api.settings.database_url, name) == {}
+    remaining = rows_of_workspace(api.settings.database_url, name, uid)
+    assert remaining and set(remaining.values()) == {0}, remaining
     # The name is free again.
     expect(http.post("/v3/workspaces", json={"id": name}), 201)
