@@ -1,9 +1,9 @@
 """Vector search per database: a numpy scan on SQLite; on PostgreSQL, exact for small
 collections and HNSW for large ones.
 
-SQLite (`sqlite_nearest_keys`): the candidates' ids and raw float32 bytes are read in id order
-(nothing else: no row objects, no JSON), joined into one matrix and ranked with a stable sort,
-so ties keep id order, as on PostgreSQL where `ORDER BY distance, id` breaks them.
+SQLite (`sqlite_nearest_keys`): the candidates' ids and raw float32 bytes are read (nothing
+else: no row objects, no JSON, no sort in SQL), joined into one matrix and ranked by distance
+then id, so ties keep id order, as on PostgreSQL where `ORDER BY distance, id` breaks them.
 
 `documents.embedding` has no fixed dimension, so each HNSW index (migration 0003) covers one
 dimension through the expression `embedding::vector(N)` and the predicate `embedding_dim = N`.
@@ -106,10 +106,8 @@ async def sqlite_nearest_keys(
     max_distance: float | None,
 ) -> list[int]:
     """Rank the rows of `scoped` by cosine distance to `query`; return the best keys in order."""
-    stmt = (
-        scoped.with_only_columns(table.c.id, type_coerce(table.c.embedding, LargeBinary))
-        .where(table.c.embedding.is_not(None))
-        .order_by(table.c.id)
+    stmt = scoped.with_only_columns(table.c.id, type_coerce(table.c.embedding, LargeBinary)).where(
+        table.c.embedding.is_not(None)
     )
     result = await conn.execute(stmt)
     # Plain DBAPI tuples: building 100k SQLAlchemy rows would cost as much as the read itself.
@@ -132,7 +130,7 @@ async def sqlite_nearest_keys(
         bound = min(bound, max_distance)
     near = np.nonzero(distances <= bound + _TIE_MARGIN)[0]
     exact = 1.0 - np.einsum("ij,j->i", matrix[near], vector) / (norms[near] + 1e-12)
-    ranked = np.argsort(exact, kind="stable")
+    ranked = np.lexsort((keys[near], exact))
     if max_distance is not None:
         ranked = ranked[exact[ranked] < max_distance]
     return [int(k) for k in keys[near[ranked[:top_k]]]]

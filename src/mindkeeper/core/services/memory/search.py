@@ -18,28 +18,18 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from mindkeeper.core.filters import Field, Kind, ResourceSpec, parse_filters
+from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.derived import NamedMessage, SearchScope
+from mindkeeper.core.services.conversations.filters import MESSAGES
 from mindkeeper.core.services.memory import names
 from mindkeeper.core.services.memory.conclusions import check_query
 from mindkeeper.errors import Invalid
 
 RRF_K = 60
-LIMIT_MAX = 100
 
-#: The keys a message filter may use.
-FILTERS = ResourceSpec(
-    "Message",
-    {
-        "workspace_id": Field("workspace", Kind.TEXT),
-        "session_id": Field("session", Kind.TEXT),
-        "peer_id": Field("peer", Kind.TEXT),
-        "token_count": Field("token_count", Kind.NUMBER),
-        "created_at": Field("created_at", Kind.TIMESTAMP),
-        "metadata": Field("metadata", Kind.JSON),
-    },
-)
+#: The keys a message filter may use (those of message lists).
+FILTERS = MESSAGES
 PERSPECTIVE = "peer_perspective"
 
 
