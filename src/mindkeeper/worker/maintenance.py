@@ -1,4 +1,5 @@
-"""Periodic maintenance: persist idle agent sessions as EXPIRED and purge those past retention.
+"""Periodic maintenance: persist idle agent sessions as EXPIRED and purge those past retention;
+remove expired memory-resource events, records and tokens.
 
 `maintenance_loop` runs until its stop event is set; the HTTP app starts it in its lifespan
 when `worker_enabled` is on, every `bedrock_maintenance_interval_seconds`.
@@ -12,6 +13,7 @@ import logging
 
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.services import agent_sessions
+from mindkeeper.core.services.agentcore import maintenance as agentcore_maintenance
 
 log = logging.getLogger("mindkeeper.worker")
 
@@ -28,6 +30,9 @@ async def maintenance_loop(runtime: Runtime, interval_seconds: float, stop: asyn
             purged = await purge_expired_sessions(runtime)
             if purged:
                 log.info("purged %d expired agent sessions", purged)
+            expired = await agentcore_maintenance.purge(runtime)
+            if expired.total:
+                log.info("purged expired memory data: %s", expired)
         except Exception:  # a failed pass is logged; the next one retries
             log.exception("maintenance pass failed")
         with contextlib.suppress(TimeoutError):

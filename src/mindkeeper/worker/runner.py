@@ -20,8 +20,10 @@ import logging
 from datetime import datetime, timedelta
 
 from mindkeeper.core.ports import Runtime
+from mindkeeper.core.ports.agentcore import EXTRACT
 from mindkeeper.core.ports.jobs import DERIVE, DREAM, MODEL_FREE_KINDS, Job
 from mindkeeper.core.services import deriver, queue, webhooks
+from mindkeeper.core.services.agentcore import extraction
 from mindkeeper.core.services.conversations import deletions
 from mindkeeper.core.services.memory import derivation, dreams, indexing
 
@@ -131,6 +133,9 @@ class DeriverWorker:
                 return
 
     async def _process(self, job: Job) -> deriver.Outcome:
+        if job.kind == EXTRACT:
+            extracted = await extraction.process(self.runtime, job)
+            return deriver.Outcome(lost_lease=extracted.lost_lease, skipped=extracted.skipped)
         if job.kind in deletions.KINDS:
             return deriver.Outcome(lost_lease=not await deletions.process(self.runtime, job))
         if job.kind in indexing.KINDS:

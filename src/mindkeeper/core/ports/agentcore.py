@@ -289,6 +289,8 @@ class Record:
     score: float | None = None
     session_id: str | None = None
     observed_id: str | None = None
+    #: The duration `expires_at` was set from (kept to re-base it on updates).
+    expiry_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +313,7 @@ class NewRecord:
     session_id: str | None = None
     level: str | None = None
     source_ids: builtins.list[str] | None = None
+    expiry_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +424,10 @@ class AgentCoreRepository(Protocol):
 
     async def session_name(self, session_id: str) -> str | None:
         """The name of a session."""
+        ...
+
+    async def peer_name(self, peer_id: str) -> str | None:
+        """The name of a peer."""
         ...
 
     async def ensure_actor(self, workspace_id: str, name: str, now: datetime) -> str:
@@ -559,6 +566,7 @@ class AgentCoreRepository(Protocol):
         failed_only: bool,
         session_id: str | None,
         peer_id: str | None,
+        strategy_id: str | None,
         after: int | None,
         limit: int,
     ) -> builtins.list[ExtractionJob]:

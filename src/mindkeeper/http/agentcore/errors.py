@@ -102,3 +102,12 @@ def render(op: Operation | None, exc: BaseException) -> WireError:
         return _error(op, server, "Stored data failed its integrity check")
     log.exception("unhandled error on the AgentCore surface", exc_info=exc)
     return _error(op, server, "The server had an unexpected error")
+
+
+def safely_render(op: Operation | None, exc: BaseException) -> WireError:
+    """`render`, falling back to a plain ServiceException should rendering itself fail."""
+    try:
+        return render(op, exc)
+    except Exception:  # the answer must still be an AWS error
+        log.exception("rendering an error failed", exc_info=exc)
+        return WireError("ServiceException", "The server had an unexpected error", 500)

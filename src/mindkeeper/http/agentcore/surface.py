@@ -22,7 +22,7 @@ import orjson
 
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
-from mindkeeper.http.agentcore import control, errors, events
+from mindkeeper.http.agentcore import control, errors, events, records
 from mindkeeper.http.agentcore.context import Context, Handler
 from mindkeeper.http.agentcore.ids import Home
 from mindkeeper.http.aws.model import NoRoute, Operation, Router, operation, segments
@@ -50,6 +50,15 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     (DATA_PLANE, "ListSessions"): events.list_sessions,
     (DATA_PLANE, "ListActors"): events.list_actors,
     (DATA_PLANE, "IngestData"): events.ingest_data,
+    (DATA_PLANE, "RetrieveMemoryRecords"): records.retrieve_memory_records,
+    (DATA_PLANE, "ListMemoryRecords"): records.list_memory_records,
+    (DATA_PLANE, "GetMemoryRecord"): records.get_memory_record,
+    (DATA_PLANE, "DeleteMemoryRecord"): records.delete_memory_record,
+    (DATA_PLANE, "BatchCreateMemoryRecords"): records.batch_create_memory_records,
+    (DATA_PLANE, "BatchUpdateMemoryRecords"): records.batch_update_memory_records,
+    (DATA_PLANE, "BatchDeleteMemoryRecords"): records.batch_delete_memory_records,
+    (DATA_PLANE, "StartMemoryExtractionJob"): records.start_memory_extraction_job,
+    (DATA_PLANE, "ListMemoryExtractionJobs"): records.list_memory_extraction_jobs,
     (CONTROL_PLANE, "CreateMemory"): control.create_memory,
     (CONTROL_PLANE, "GetMemory"): control.get_memory,
     (CONTROL_PLANE, "ListMemories"): control.list_memories,
@@ -168,6 +177,6 @@ class AgentCoreSurface:
             await respond_error(send, errors.unknown_operation(str(exc)), request_id)
             return
         except Exception as exc:  # every failure becomes an AWS error response
-            await respond_error(send, errors.render(op, exc), request_id)
+            await respond_error(send, errors.safely_render(op, exc), request_id)
             return
         await respond(send, op.status, content, request_id)

@@ -42,6 +42,8 @@ class Operation:
     #: Path segments; a label is `{name}`.
     template: tuple[str, ...]
     status: int
+    #: Modelled error codes and their HTTP statuses.
+    errors: dict[str, int] = field(compare=False)
     model: Any = field(repr=False, compare=False)
 
     @property
@@ -53,25 +55,6 @@ class Operation:
     def output(self) -> Any:
         """The output structure shape (None when it returns nothing)."""
         return self.model.output_shape
-
-    @functools.cached_property
-    def errors(self) -> dict[str, int]:
-        """Modelled error codes and their HTTP statuses."""
-        return {
-            e.name: int(e.metadata.get("error", {}).get("httpStatusCode", 400))
-            for e in self.model.error_shapes
-        }
-
-    @functools.cached_property
-    def idempotent_member(self) -> str | None:
-        """The input member carrying the idempotency token, if any."""
-        shape = self.input
-        if shape is None:
-            return None
-        for name, member in shape.members.items():
-            if member.metadata.get("idempotencyToken"):
-                return str(name)
-        return None
 
 
 def operation(service: str, name: str) -> Operation:
@@ -88,6 +71,10 @@ def operation(service: str, name: str) -> Operation:
         method=str(http["method"]).upper(),
         template=tuple(parts),
         status=int(http.get("responseCode", 200)),
+        errors={
+            e.name: int(e.metadata.get("error", {}).get("httpStatusCode", 400))
+            for e in model.error_shapes
+        },
         model=model,
     )
 

@@ -140,6 +140,12 @@ class SqlAgentCoreEvents(Repository):
         value = (await self.conn.execute(stmt)).scalar()
         return None if value is None else str(value)
 
+    async def peer_name(self, peer_id: str) -> str | None:
+        """The name of a peer."""
+        stmt = select(peers.c.name).where(peers.c.public_id == peer_id)
+        value = (await self.conn.execute(stmt)).scalar()
+        return None if value is None else str(value)
+
     async def ensure_actor(self, workspace_id: str, name: str, now: datetime) -> str:
         """The peer's id, created when missing."""
         found = await self.find_peer(workspace_id, name)

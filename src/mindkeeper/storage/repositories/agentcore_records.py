@@ -126,6 +126,7 @@ def to_record(row: DbRow, score: float | None = None) -> Record:
         score=score,
         session_id=row.session_id,
         observed_id=row.observed_id,
+        expiry_days=meta.get("expiry_days"),
     )
 
 
@@ -210,6 +211,7 @@ class SqlAgentCoreRecords(Repository):
             "namespace": new.namespace,
             "timestamp": stamp(new.timestamp),
             "expires_at": stamp(new.expires_at),
+            "expiry_days": new.expiry_days,
             "metadata": new.metadata,
         }
         vector = new.embedding
@@ -247,6 +249,7 @@ class SqlAgentCoreRecords(Repository):
             new.metadata,
             session_id=new.session_id,
             observed_id=new.observed_id,
+            expiry_days=new.expiry_days,
         )
 
     async def get_record(self, workspace_id: str, record_id: str) -> Record | None:
@@ -283,6 +286,7 @@ class SqlAgentCoreRecords(Repository):
                 "namespace": record.namespace,
                 "timestamp": stamp(record.timestamp),
                 "expires_at": stamp(record.expires_at),
+                "expiry_days": record.expiry_days,
                 "metadata": record.metadata,
             },
         }
@@ -462,6 +466,7 @@ class SqlAgentCoreRecords(Repository):
         failed_only: bool,
         session_id: str | None,
         peer_id: str | None,
+        strategy_id: str | None,
         after: int | None,
         limit: int,
     ) -> builtins.list[ExtractionJob]:
@@ -490,6 +495,10 @@ class SqlAgentCoreRecords(Repository):
             stmt = stmt.where(jobs.c.session_id == session_id)
         if peer_id is not None:
             stmt = stmt.where(jobs.c.peer_id == peer_id)
+        if strategy_id is not None:
+            stmt = stmt.where(
+                json_contains(self.dialect, jobs.c.payload, {"strategy": strategy_id})
+            )
         if after is not None:
             stmt = stmt.where(jobs.c.id > after)
         stmt = stmt.order_by(jobs.c.id).limit(limit)
@@ -502,7 +511,7 @@ class SqlAgentCoreRecords(Repository):
                     status=row.status,
                     session=row.session,
                     actor=row.actor,
-                    strategy_id=None,
+                    strategy_id=payload.get("strategy"),
                     events=[(str(e), int(i)) for e, i in payload.get("messages") or []],
                     failure=row.last_error,
                 )

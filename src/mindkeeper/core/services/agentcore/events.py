@@ -216,13 +216,14 @@ async def create(runtime: Runtime, account_id: str, memory_id: str, data: EventI
             assert again is not None
             return again
         if items and extracting and not data.skip_extraction:
-            job = {
-                "event": event_id,
-                "messages": [[event_id, i] for i in items],
-                "values": data.namespace_values,
-                "strategies": extracting,
-            }
-            await uow.agentcore.enqueue_extraction(workspace, actor_id, session_id, job, now)
+            for strategy_id in extracting:
+                job = {
+                    "event": event_id,
+                    "messages": [[event_id, i] for i in items],
+                    "values": data.namespace_values,
+                    "strategy": strategy_id,
+                }
+                await uow.agentcore.enqueue_extraction(workspace, actor_id, session_id, job, now)
         await uow.commit()
     return Event(
         event_id, data.actor, session, data.timestamp, data.payload, data.branch, data.metadata
@@ -407,13 +408,13 @@ async def ingest(runtime: Runtime, account_id: str, memory_id: str, data: Ingest
         actor_id = await uow.agentcore.ensure_actor(workspace, data.actor, now)
         session_id = await uow.agentcore.ensure_session(workspace, session, actor_id, now)
         extracting = [s.id for s in memory.settings.strategies if s.behaviour != "none"]
-        if extracting:
+        for strategy_id in extracting:
             job = {
                 "items": data.payload,
                 "timestamp": data.timestamp.isoformat(),
                 "messages": [],
                 "values": data.namespace_values,
-                "strategies": extracting,
+                "strategy": strategy_id,
             }
             await uow.agentcore.enqueue_extraction(workspace, actor_id, session_id, job, now)
         if key is not None:
