@@ -141,6 +141,9 @@ def build_deriver_policy(settings: Settings) -> DeriverPolicy:
         batch_max_messages=settings.deriver_batch_max_messages,
         batch_max_tokens=settings.deriver_batch_max_tokens,
         dream_enabled=settings.dream_enabled,
+        dream_threshold=settings.dream_document_threshold,
+        dream_idle=timedelta(seconds=settings.dream_idle_seconds),
+        dream_min_interval=timedelta(seconds=settings.dream_min_interval_seconds),
     )
 
 

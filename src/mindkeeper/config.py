@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     deriver_batch_max_messages: int = Field(default=10, ge=1, le=100)
     deriver_batch_max_tokens: int = Field(default=4000, ge=1)
     dream_enabled: bool = True
+    dream_document_threshold: int = Field(default=50, ge=0)
+    dream_idle_seconds: float = Field(default=3600.0, ge=0)
+    dream_min_interval_seconds: float = Field(default=8 * 3600.0, ge=0)
     dialectic_max_facts: int = Field(default=10, ge=0, le=200)
     dialectic_fact_max_distance: float = Field(default=0.85, ge=0, le=2)
     dialectic_context_messages: int = Field(default=20, ge=0, le=1000)

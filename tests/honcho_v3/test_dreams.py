@@ -26,7 +26,7 @@ from tests.honcho_v3.memory_fakes import (
     start_fake,
 )
 from tests.honcho_v3.sdk import SdkRunner
-from tests.honcho_v3.support import detail, expect, uid, ws_url
+from tests.honcho_v3.support import detail, expect, uid, wait_for, ws_url
 
 
 @pytest.fixture
@@ -142,3 +142,40 @@ def test_a_failing_dream_is_a_visible_dead_letter(
     assert printed.returncode == 0, printed.stderr
     assert "dead 1" in printed.stdout
     assert "the dream did not return a JSON object" in printed.stdout
+
+
+def test_pairs_that_learnt_enough_dream_by_themselves(
+    server_factory: Callable[..., LiveServer], fake: FakeModelServer
+) -> None:
+    live = server_factory(**model_settings(fake, dream_document_threshold=2, dream_idle_seconds=0))
+    ws, s = uid("ws"), uid("s")
+    with live.client() as http:
+        body = {
+            "messages": [
+                {"peer_id": "ida", "content": "FACT: Ida grows tomatoes."},
+                {"peer_id": "ida", "content": "FACT: Ida sells jam at the market."},
+            ]
+        }
+        expect(http.post(ws_url(ws, "sessions", s, "messages"), json=body), 201)
+        status = settle(http, ws)
+        assert status["completed_work_units"] == 3  # two messages, then the dream
+        levels = [c["level"] for c in conclusions(http, ws, "ida", "ida")]
+        assert levels == ["explicit", "explicit", "deductive", "inductive"]
+        # Within the minimum interval, new conclusions call for no other dream.
+        more = {"messages": [{"peer_id": "ida", "content": "FACT: Ida owns a red van."}]}
+        expect(http.post(ws_url(ws, "sessions", s, "messages"), json=more), 201)
+        assert settle(http, ws)["completed_work_units"] == 4
+
+
+def test_an_automatic_dream_waits_for_the_peer_to_be_idle(
+    server_factory: Callable[..., LiveServer], fake: FakeModelServer
+) -> None:
+    live = server_factory(**model_settings(fake, dream_document_threshold=1))
+    ws, s = uid("ws"), uid("s")
+    with live.client() as http:
+        body = {"messages": [{"peer_id": "jo", "content": "FACT: Jo repairs clocks."}]}
+        expect(http.post(ws_url(ws, "sessions", s, "messages"), json=body), 201)
+        wait_for(lambda: queue_status(http, ws)["completed_work_units"] == 1, "the derivation")
+        status = queue_status(http, ws, observer_id="jo")
+        assert (status["pending_work_units"], status["in_progress_work_units"]) == (1, 0)
+        assert [c["level"] for c in conclusions(http, ws, "jo", "jo")] == ["explicit"]

@@ -131,6 +131,12 @@ class DeriverPolicy:
     dream_enabled: bool = True
     #: Conclusions a dream reads.
     dream_max_conclusions: int = 200
+    #: A dream is scheduled by itself once a pair has this many new conclusions since its
+    #: last dream, to run when the observed peer has been idle for `dream_idle`, at most once
+    #: per `dream_min_interval` (0 turns automatic dreams off).
+    dream_threshold: int = 50
+    dream_idle: timedelta = timedelta(hours=1)
+    dream_min_interval: timedelta = timedelta(hours=8)
 
 
 class JobRepository(WorkUnitQueue, Protocol):

@@ -95,9 +95,31 @@ class WorkUnitQueue(Protocol):
         ...
 
     async def enqueue_dream(
-        self, workspace_id: str, payload: dict[str, Any], now: datetime
+        self,
+        workspace_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        run_after: datetime | None = None,
     ) -> None:
-        """Add one dream job (it runs beside the session queues)."""
+        """Add one dream job (it runs beside the session queues), due at `run_after` (now)."""
+        ...
+
+    async def postpone_dreams(
+        self, workspace_id: str, observed_id: str, now: datetime, until: datetime
+    ) -> None:
+        """Move the pending dreams about that peer that are not due yet to `until`."""
+        ...
+
+    async def last_dream(
+        self, workspace_id: str, observer_id: str, observed_id: str
+    ) -> datetime | None:
+        """When the pair's latest dream finished (among the retained jobs), or None."""
+        ...
+
+    async def count_conclusions(
+        self, workspace_id: str, observer_id: str, observed_id: str, since: datetime | None
+    ) -> int:
+        """Count the pair's live conclusions (created after `since`, when given)."""
         ...
 
     async def work_status(self, selection: WorkFilter) -> WorkStatus:

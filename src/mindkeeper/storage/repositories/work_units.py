@@ -186,7 +186,11 @@ class SqlWorkUnits(Repository):
         return any(row.payload == payload for row in await self.conn.execute(stmt))
 
     async def enqueue_dream(
-        self, workspace_id: str, payload: dict[str, Any], now: datetime
+        self,
+        workspace_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        run_after: datetime | None = None,
     ) -> None:
         """Insert one dream job."""
         await self.conn.execute(
@@ -197,11 +201,64 @@ class SqlWorkUnits(Repository):
                 peer_id=payload.get("observed_id"),
                 payload=payload,
                 attempts=0,
-                run_after=now,
+                run_after=run_after or now,
                 created_at=now,
                 updated_at=now,
             )
         )
+
+    async def postpone_dreams(
+        self, workspace_id: str, observed_id: str, now: datetime, until: datetime
+    ) -> None:
+        """Pending dreams about the peer, not due yet, move to `until`."""
+        c = jobs.c
+        await self.conn.execute(
+            update(jobs)
+            .where(
+                c.workspace_id == workspace_id,
+                c.kind == DREAM,
+                c.peer_id == observed_id,
+                c.status == JobStatus.PENDING.value,
+                c.run_after > now,
+            )
+            .values(run_after=until)
+        )
+
+    async def last_dream(
+        self, workspace_id: str, observer_id: str, observed_id: str
+    ) -> datetime | None:
+        """The latest finish of a done dream of the pair."""
+        c = jobs.c
+        pair = {"observer_id": observer_id, "observed_id": observed_id}
+        stmt = (
+            select(c.finished_at)
+            .where(
+                c.workspace_id == workspace_id,
+                c.kind == DREAM,
+                c.status == JobStatus.DONE.value,
+                c.peer_id == observed_id,
+                json_contains(self.dialect, c.payload, pair),
+            )
+            .order_by(c.finished_at.desc())
+            .limit(1)
+        )
+        return (await self.conn.execute(stmt)).scalar()
+
+    async def count_conclusions(
+        self, workspace_id: str, observer_id: str, observed_id: str, since: datetime | None
+    ) -> int:
+        """Live conclusions of the pair (after `since`)."""
+        d = documents.c
+        stmt = select(func.count()).where(
+            d.workspace_id == workspace_id,
+            d.peer_id == observer_id,
+            d.observed_id == observed_id,
+            d.level.is_not(None),
+            d.deleted_at.is_(None),
+        )
+        if since is not None:
+            stmt = stmt.where(d.created_at > since)
+        return int((await self.conn.execute(stmt)).scalar_one())
 
     def _selection(self, selection: WorkFilter) -> list[ColumnElement[bool]]:
         c = jobs.c

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.jobs import Job
 from mindkeeper.core.prompts import clean_summary, parse_facts
 from mindkeeper.core.services.deriver import Outcome
-from mindkeeper.core.services.memory import events, facts, prompts, summaries
+from mindkeeper.core.services.memory import dreams, events, facts, prompts, summaries
 
 log = logging.getLogger("mindkeeper.deriver")
 
@@ -193,6 +194,25 @@ async def _summarise(runtime: Runtime, unit: _Unit) -> list[tuple[_Step, str]]:
     return written
 
 
+async def _dreams(
+    runtime: Runtime, uow: UnitOfWork, unit: _Unit, learnt: bool, now: datetime
+) -> None:
+    """The sender is active: its pending dreams wait longer; pairs that learnt enough may
+    dream (when the session's and workspace's `dream.enabled` allow)."""
+    policy = runtime.deriver_policy
+    workspace_id = unit.session.workspace_id
+    await uow.jobs.postpone_dreams(workspace_id, unit.sender.id, now, now + policy.dream_idle)
+    if not learnt or _payload(unit.jobs[0]).get("dream") is False:
+        return
+    observed = (unit.sender.id, unit.sender.name)
+    for observer in unit.observers:
+        name = unit.names.get(observer)
+        if name is not None:
+            await dreams.schedule_when_due(
+                runtime, uow, workspace_id, (observer, name), observed, now
+            )
+
+
 async def process(runtime: Runtime, jobs: Sequence[Job]) -> Outcome:
     """Run one claimed work unit (`jobs[0]` claimed, the others attached) to completion;
     raises on failure (the caller retries)."""
@@ -233,6 +253,8 @@ async def process(runtime: Runtime, jobs: Sequence[Job]) -> Outcome:
                     {"message_ids": [m.id for m in unit.messages]},
                     now,
                 )
+            if runtime.deriver_policy.dream_enabled:
+                await _dreams(runtime, uow, unit, outcome.facts_stored > 0, now)
             for observer, card in cards.items():
                 await uow.peer_cards.put(head.workspace_id, observer, unit.sender.id, card, now)
             for step, text in written:

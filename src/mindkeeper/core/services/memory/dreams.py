@@ -1,8 +1,12 @@
 """Dreams: consolidating what an observer knows about a peer, in the background.
 
 `schedule` queues a dream job (`POST .../schedule_dream`) unless an identical one is still
-unfinished. The job names its peers and session by name (they need not exist when it is
-scheduled, as upstream); when it runs, a missing peer ends it with nothing done.
+unfinished. `schedule_when_due` queues one by itself, as upstream: once a pair gained
+`dream_threshold` conclusions since its last dream (at most once per `dream_min_interval`),
+due when the observed peer has been idle for `dream_idle` (the deriver pushes pending ones
+back while the peer keeps writing). A job names its peers and session by name (they need
+not exist when it is scheduled, as upstream); when it runs, a missing peer ends it with
+nothing done.
 
 * `omni`: the model reads the pair's latest conclusions (and the peer card) and answers with
   deductive, inductive and contradiction conclusions, each naming the conclusions it rests
@@ -17,9 +21,10 @@ Dreams use the deriver's model; a worker without one leaves dream jobs waiting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from mindkeeper.core.ports import Runtime
+from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import Conclusion, Order, Pair
 from mindkeeper.core.ports.jobs import Job
 from mindkeeper.core.services.deriver import Outcome
@@ -37,6 +42,53 @@ class DreamsDisabled(Conflict):
 
     def __init__(self) -> None:
         super().__init__("Dreams are not enabled in the system configuration")
+
+
+def _payload(
+    names: tuple[str, str],
+    ids: tuple[str | None, str | None],
+    dream_type: str,
+    session: str | None,
+    rebuild: bool,
+) -> dict[str, Any]:
+    return {
+        "observer": names[0],
+        "observed": names[1],
+        "observer_id": ids[0],
+        "observed_id": ids[1],
+        "dream_type": dream_type,
+        "session": session,
+        "rebuild": bool(rebuild) if dream_type == CARD_REFRESH else False,
+    }
+
+
+async def schedule_when_due(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    workspace_id: str,
+    observer: tuple[str, str],
+    observed: tuple[str, str],
+    now: datetime,
+) -> bool:
+    """Inside the deriver's write transaction: queue an `omni` dream of the pair (observer
+    and observed as (id, name)) when it gained `dream_threshold` conclusions since its last
+    dream, at most once per `dream_min_interval`, due once the observed peer has been idle
+    for `dream_idle`; True when one was queued."""
+    policy = runtime.deriver_policy
+    if not policy.dream_enabled or policy.dream_threshold <= 0:
+        return False
+    last = await uow.jobs.last_dream(workspace_id, observer[0], observed[0])
+    if last is not None and now - last < policy.dream_min_interval:
+        return False
+    count = await uow.jobs.count_conclusions(workspace_id, observer[0], observed[0], last)
+    if count < policy.dream_threshold:
+        return False
+    names, ids = (observer[1], observed[1]), (observer[0], observed[0])
+    payload = _payload(names, ids, OMNI, None, False)
+    if await uow.jobs.dream_pending(workspace_id, payload):
+        return False
+    await uow.jobs.enqueue_dream(workspace_id, payload, now, now + policy.dream_idle)
+    return True
 
 
 async def schedule(
@@ -58,15 +110,9 @@ async def schedule(
             return False
         target = observed or observer
         found = {p.name: p.id for p in await uow.peers.get_many(ws.id, names=[observer, target])}
-        payload: dict[str, Any] = {
-            "observer": observer,
-            "observed": target,
-            "observer_id": found.get(observer),
-            "observed_id": found.get(target),
-            "dream_type": dream_type,
-            "session": session,
-            "rebuild": bool(rebuild) if dream_type == CARD_REFRESH else False,
-        }
+        names = (observer, target)
+        ids = (found.get(observer), found.get(target))
+        payload = _payload(names, ids, dream_type, session, rebuild)
         if await uow.jobs.dream_pending(ws.id, payload):
             return False
         await uow.jobs.enqueue_dream(ws.id, payload, runtime.now())

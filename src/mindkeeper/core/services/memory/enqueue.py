@@ -8,7 +8,7 @@ queued per message that calls for anything: facts (reasoning on and somebody obs
 sender) or summaries (enabled). The job's payload says what to do:
 
     {"observers": [peer ids], "instructions": str | None, "peer_card": bool,
-     "summary": bool, "short_every": int | None, "long_every": int | None}
+     "summary": bool, "short_every": int | None, "long_every": int | None, "dream": bool}
 
 `short_every` / `long_every` are the session's or workspace's summary periods (None: the
 server's, read by the worker). Messages of the v1 surface are queued by `queue.enqueue_derivations`
@@ -84,6 +84,7 @@ async def enqueue_for_messages(
             "summary": settings.summary,
             "short_every": short,
             "long_every": long,
+            "dream": settings.dream,
         }
         items.append(NewWork(message.id, sender.id, payload))
     return await uow.jobs.enqueue_work(session.workspace_id, session.id, items, now)
