@@ -9,9 +9,9 @@ import json
 import sys
 from typing import Any
 
-from mindkeeper import __version__
 from mindkeeper.cli.common import add_database_option, load_settings
 from mindkeeper.config import Settings
+from mindkeeper.diagnostics import database_problems, report
 from mindkeeper.errors import MindkeeperError
 from mindkeeper.storage import migrate as migrations
 
@@ -35,11 +35,7 @@ async def _database(settings: Settings) -> dict[str, Any]:
 
 
 def _problems(settings: Settings, database: dict[str, Any]) -> list[str]:
-    problems = []
-    if not database.get("reachable"):
-        problems.append(str(database["error"]))
-    elif database.get("schema_revision") != database.get("schema_head"):
-        problems.append("the schema is not at head: run `mindkeeper migrate`")
+    problems = database_problems(database)
     from mindkeeper.bootstrap import build_security
     from mindkeeper.providers.secrets import SecretError
 
@@ -65,13 +61,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     database = asyncio.run(_database(settings))
     problems = _problems(settings, database)
-    report = {
-        "version": __version__,
-        "settings": settings.redacted(),
-        "database": database,
-        "missing": problems,
-    }
-    print(json.dumps(report, indent=2))
+    print(json.dumps(report(settings, database, problems), indent=2))
     if problems:
         print(f"mindkeeper: {'; '.join(problems)}", file=sys.stderr)
     return 1 if problems else 0

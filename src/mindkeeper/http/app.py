@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from mindkeeper import __version__
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
-from mindkeeper.http import health, queue_status
+from mindkeeper.http import console, health, queue_status
 from mindkeeper.http.agentcore import AgentCoreSurface
 from mindkeeper.http.bedrock import BedrockSurface
 from mindkeeper.http.bedrock import too_large as bedrock_too_large
@@ -71,6 +71,7 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     app.router.routes.extend(queue_status.router.routes)
     if settings.metrics_enabled:
         app.router.routes.extend(metrics_route.router.routes)
+    app.router.routes.extend(console.routes())
     app.router.routes.extend(honcho_router.routes())
     app.router.routes.extend(honcho_v3_router.routes())
     responders: list[tuple[str, TooLargeResponder]] = [

@@ -92,6 +92,10 @@ class OperationsRepository(Protocol):
         """The collections a peer keeps (its own and its conclusions about others)."""
         ...
 
+    async def collection(self, workspace_id: str, collection_id: str) -> Collection | None:
+        """A collection of the workspace by public id, whoever keeps it."""
+        ...
+
     async def documents(self, collection_id: str, page: Keyset) -> KeysetPage[Document]:
         """Live documents of a collection, newest first."""
         ...

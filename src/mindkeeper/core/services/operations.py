@@ -156,3 +156,48 @@ async def accounts(runtime: Runtime) -> list[str]:
     """Accounts with agent sessions or access keys."""
     async with runtime.uow(write=False) as uow:
         return await uow.operations.accounts()
+
+
+async def collection(runtime: Runtime, workspace_id: str, collection_id: str) -> Collection:
+    """One collection of the workspace (whatever its owner), or NotFound."""
+    async with runtime.uow(write=False) as uow:
+        found = await uow.operations.collection(workspace_id, collection_id)
+    if found is None:
+        raise NotFound(f"Collection {collection_id} not found")
+    return found
+
+
+async def peer_names(runtime: Runtime, workspace_id: str, ids: set[str]) -> dict[str, str]:
+    """The names of the workspace's peers with those public ids."""
+    wanted = sorted(i for i in ids if i)
+    if not wanted:
+        return {}
+    async with runtime.uow(write=False) as uow:
+        found = await uow.peers.get_many(workspace_id, peer_ids=wanted)
+    return {p.id: p.name for p in found}
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """Public ids of a workspace and, below it, a peer and a session, found by name."""
+
+    workspace_id: str | None
+    peer_id: str | None = None
+    session_id: str | None = None
+
+
+async def by_names(
+    runtime: Runtime, workspace: str, peer: str | None = None, session: str | None = None
+) -> Named:
+    """The public ids of named resources (None for those that do not exist)."""
+    async with runtime.uow(write=False) as uow:
+        ws = await uow.workspaces.get_by_name(workspace)
+        if ws is None:
+            return Named(None)
+        found_peer = await uow.peers.get_by_name(ws.id, peer) if peer else None
+        found_session = await uow.sessions.get_by_name(ws.id, session) if session else None
+    return Named(
+        ws.id,
+        found_peer.id if found_peer else None,
+        found_session.id if found_session else None,
+    )

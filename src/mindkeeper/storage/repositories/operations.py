@@ -108,6 +108,18 @@ class SqlOperationsRepository(Repository):
         )
         return [to_collection(r) for r in (await self.conn.execute(stmt)).all()]
 
+    async def collection(self, workspace_id: str, collection_id: str) -> Collection | None:
+        """A collection of the workspace by public id."""
+        row = (
+            await self.conn.execute(
+                select(collections).where(
+                    collections.c.workspace_id == workspace_id,
+                    collections.c.public_id == collection_id,
+                )
+            )
+        ).first()
+        return None if row is None else to_collection(row)
+
     async def documents(self, collection_id: str, page: Keyset) -> KeysetPage[Document]:
         """Live documents of a collection, newest first."""
         stmt = select(documents).where(
