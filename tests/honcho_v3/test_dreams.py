@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,9 @@ def test_pairs_that_learnt_enough_dream_by_themselves(
 def test_an_automatic_dream_waits_for_the_peer_to_be_idle(
     server_factory: Callable[..., LiveServer], fake: FakeModelServer
 ) -> None:
-    live = server_factory(**model_settings(fake, dream_document_threshold=1))
+    live = server_factory(
+        **model_settings(fake, dream_document_threshold=1, deriver_stall_seconds=0.05)
+    )
     ws, s = uid("ws"), uid("s")
     with live.client() as http:
         body = {"messages": [{"peer_id": "jo", "content": "FACT: Jo repairs clocks."}]}
@@ -179,3 +182,8 @@ def test_an_automatic_dream_waits_for_the_peer_to_be_idle(
         status = queue_status(http, ws, observer_id="jo")
         assert (status["pending_work_units"], status["in_progress_work_units"]) == (1, 0)
         assert [c["level"] for c in conclusions(http, ws, "jo", "jo")] == ["explicit"]
+        # A dream that is not due yet is no stalled work.
+        time.sleep(0.2)
+        ready = http.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["queue"]["stalled"] is False

@@ -3,7 +3,9 @@
 See `core/ports/work_units.py`. A v3 derivation job names its sender in `peer_id` and its
 observers in `payload["observers"]`; a v1 one has no payload and its observer is the
 session's owner (`peer_id`). A dream job names `observer_id` in its payload and, when the
-observed peer exists, `peer_id`.
+observed peer exists, `peer_id`. A dream queued for later counts as queued from when it is
+due (its `created_at` is its `run_after`), so the queue's age and stall checks ignore it
+until then.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ class SqlWorkUnits(Repository):
                 payload=payload,
                 attempts=0,
                 run_after=run_after or now,
-                created_at=now,
+                created_at=run_after or now,
                 updated_at=now,
             )
         )
@@ -221,7 +223,7 @@ class SqlWorkUnits(Repository):
                 c.status == JobStatus.PENDING.value,
                 c.run_after > now,
             )
-            .values(run_after=until)
+            .values(run_after=until, created_at=until)
         )
 
     async def last_dream(
