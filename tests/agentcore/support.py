@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -141,3 +142,19 @@ class ManualClock:
         with self._lock:
             self._now += timedelta(**delta)
             return self._now
+
+
+def raw_call(http: Any, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+    """An unsigned request as a hand-written client sends it (for what botocore refuses)."""
+    content = None if body is None else json.dumps(body)
+    headers = {"content-type": "application/json"} if body is not None else {}
+    return http.request(method, path, content=content, headers=headers, **kwargs)
+
+
+def assert_error(response: Any, code: str, status: int, match: str | None = None) -> None:
+    """An AWS error answer: status, `x-amzn-ErrorType`, and a message matching `match`."""
+    assert response.status_code == status, response.text
+    assert response.headers["x-amzn-errortype"] == code, response.text
+    assert response.headers["x-amzn-requestid"]
+    if match is not None:
+        assert re.search(match, response.json()["message"]), response.text
