@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -39,7 +40,7 @@ from mindkeeper.storage.filters import apply_filter
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.repositories.messages import to_message
 from mindkeeper.storage.tables import messages, peers, session_peers, sessions, workspaces
-from mindkeeper.storage.tables.derived import message_vectors
+from mindkeeper.storage.tables.derived import TEXT_SEARCH_CONFIG, message_vectors
 from mindkeeper.storage.tables.jobs import jobs
 
 m = messages
@@ -48,7 +49,7 @@ _SENDER = peers.alias("sender")
 _SESSION = sessions.alias("home")
 #: A query holding anything but letters, digits, `_` and spaces is matched as a substring only.
 _SPECIAL = re.compile(r"[^\w\s]")
-_ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
+_ENGLISH: ColumnElement[Any] = literal_column(f"'{TEXT_SEARCH_CONFIG}'::regconfig")
 #: The first read of a context window, and the most one read may take.
 _FIRST_CHUNK = 64
 _MAX_CHUNK = 2048
@@ -228,23 +229,25 @@ class SqlMessageIndexRepository(Repository):
         """Keys of the scope's messages that match `query` as text."""
         if limit <= 0:
             return []
+        rows = await self.conn.execute(self.text_statement(scope, query).limit(limit))
+        return [int(r[0]) for r in rows]
+
+    def text_statement(self, scope: SearchScope, query: str) -> Select[Any]:
+        """The keys of the text matches, best first."""
         base = self._scoped(select(m.c.id), scope)
         newest = [m.c.created_at.desc(), m.c.id.desc()]
-        if self.dialect == "postgresql":
-            substring = m.c.content.ilike(f"%{_escape_like(query)}%", escape="\\")
-            if _SPECIAL.search(query):
-                stmt = base.where(substring).order_by(*newest)
-            else:
-                document = func.to_tsvector(_ENGLISH, m.c.content)
-                terms = func.plainto_tsquery(_ENGLISH, query)
-                rank = func.ts_rank(document, terms)
-                stmt = base.where(or_(document.op("@@")(terms), substring))
-                stmt = stmt.order_by(rank.desc(), *newest)
-        else:
-            found = func.instr(func.lower(m.c.content), func.lower(query)) > 0
-            stmt = base.where(found).order_by(*newest)
-        rows = await self.conn.execute(stmt.limit(limit))
-        return [int(r[0]) for r in rows]
+        if self.dialect != "postgresql":
+            contained = func.instr(func.lower(m.c.content), func.lower(query)) > 0
+            return base.where(contained).order_by(*newest)
+        substring = m.c.content.ilike(f"%{_escape_like(query)}%", escape="\\")
+        if _SPECIAL.search(query):
+            return base.where(substring).order_by(*newest)
+        document = func.to_tsvector(_ENGLISH, m.c.content)
+        terms = func.plainto_tsquery(_ENGLISH, query)
+        # Two selects, so that the full-text one can use the GIN index (an OR cannot).
+        matching = union(base.where(document.op("@@")(terms)), base.where(substring)).subquery()
+        stmt = select(m.c.id).where(m.c.id.in_(select(matching.c.id)))
+        return stmt.order_by(func.ts_rank(document, terms).desc(), *newest)
 
     async def by_keys(self, keys: Sequence[int]) -> builtins.list[NamedMessage]:
         """The messages with those keys, in the order of `keys`."""

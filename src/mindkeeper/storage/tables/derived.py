@@ -4,15 +4,29 @@
 `message_vectors` holds the embedding of a message for search by meaning, written after the
 message (by the worker), so message inserts stay cheap; on PostgreSQL each indexed dimension
 has an HNSW index, as for documents (see `tables/jobs.py`).
+
+`MESSAGE_TEXT_INDEX` serves search by text on PostgreSQL: a GIN index over the English
+`to_tsvector` of message contents (the expression the search uses). As for the HNSW indexes,
+the SQLite migration creates an empty placeholder of the same name.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    text,
+)
 
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.tables.jobs import HNSW_DIMENSIONS, hnsw_index
-from mindkeeper.storage.tables.memory import PUBLIC_ID_LENGTH
+from mindkeeper.storage.tables.memory import PUBLIC_ID_LENGTH, messages
 from mindkeeper.storage.types import Embedding, IdentityKey, JSONType, UTCDateTime
 
 
@@ -52,3 +66,11 @@ message_vectors = Table(
 )
 
 MESSAGE_HNSW_INDEXES = tuple(hnsw_index(message_vectors, dim) for dim in HNSW_DIMENSIONS)
+
+#: The text search configuration of message search (PostgreSQL).
+TEXT_SEARCH_CONFIG = "english"
+MESSAGE_TEXT_INDEX = Index(
+    "ix_messages_content_fts",
+    func.to_tsvector(text(f"'{TEXT_SEARCH_CONFIG}'::regconfig"), messages.c.content),
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")
