@@ -217,6 +217,10 @@ class SessionRepository(Protocol):
         """Return a session of the workspace by name (any owner)."""
         ...
 
+    async def name_of(self, workspace_id: str, session_id: str) -> str | None:
+        """Return the name of the workspace's session with that public id."""
+        ...
+
     async def count_messages(self, session_id: str) -> int:
         """Return the session's message counter (0 for a missing session)."""
         ...

@@ -38,6 +38,8 @@ MAX_ENDPOINTS = 10
 #: Event types.
 TEST_EVENT = "test.event"
 QUEUE_EMPTY = "queue.empty"
+#: `queue_type` values of `queue.empty`.
+REPRESENTATION, SUMMARY = "representation", "summary"
 
 
 def endpoint_not_found(endpoint_id: str, workspace_name: str) -> NotFound:

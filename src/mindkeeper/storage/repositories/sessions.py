@@ -189,6 +189,12 @@ class SqlSessionRepository(Repository):
         stmt = select(*_COLUMNS).where(t.c.workspace_id == workspace_id, t.c.name == name)
         return await self.first(stmt, to_session)
 
+    async def name_of(self, workspace_id: str, session_id: str) -> str | None:
+        """Return the name of the workspace's session with that public id."""
+        stmt = select(t.c.name).where(t.c.workspace_id == workspace_id, t.c.public_id == session_id)
+        value = (await self.conn.execute(stmt)).scalar()
+        return None if value is None else str(value)
+
     async def count_messages(self, session_id: str) -> int:
         """Return the session's message counter (0 for a missing session)."""
         stmt = select(t.c.message_count).where(t.c.public_id == session_id)
