@@ -222,3 +222,30 @@ def test_killed_import_is_completed_by_a_rerun(
     cli("export", "--database-url", target, "-o", str(again))
     assert body(again) == body(whole)
     assert asyncio.run(counts(target)) == asyncio.run(counts(filled.settings.database_url))
+
+
+def test_workspace_export(
+    backend: str, filled: LiveServer, fresh_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """`--workspace NAME` exports that workspace's rows only; they import on their own."""
+    whole, part = tmp_path / "whole.jsonl", tmp_path / "part.jsonl"
+    cli("export", "--database-url", filled.settings.database_url, "-o", str(whole))
+    name = next(r for r in rows_of(body(whole), "workspaces") if r["name"].startswith("ws-"))
+    cli(
+        "export",
+        "--workspace",
+        name["name"],
+        "--database-url",
+        filled.settings.database_url,
+        "-o",
+        str(part),
+    )
+    lines = body(part)
+    assert rows_of(lines, "workspaces") == [name]
+    assert not rows_of(lines, "agent_sessions") and not rows_of(lines, "access_keys")
+    messages = rows_of(lines, "messages")
+    assert messages and all(m["workspace_id"] == name["public_id"] for m in messages)
+    target = fresh_url(other(backend))
+    cli("import", str(part), "--database-url", target)
+    assert asyncio.run(counts(target))["messages"] == len(messages)
+    assert main(["export", "--workspace", "nope", "--database-url", target]) == 1
