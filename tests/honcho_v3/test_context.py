@@ -14,10 +14,10 @@ from tests.honcho_v3.memory_support import (
     SUMMARY_KEYS,
     TOKENS,
     conclude,
-    direct_runtime,
     make_peers,
     make_session,
     run_async,
+    summarise,
 )
 from tests.honcho_v3.sdk import SdkRunner
 from tests.honcho_v3.support import (
@@ -314,20 +314,6 @@ def test_peer_context(http: httpx.Client) -> None:
 # --- session context and summaries --------------------------------------------------------
 
 
-async def _summarise(
-    api: LiveServer, ws: str, session: str, kind: str, text: str, message_id: str, tokens: int
-) -> None:
-    async with direct_runtime(api) as runtime, runtime.uow() as uow:
-        workspace = await uow.workspaces.get_by_name(ws)
-        assert workspace is not None
-        found = await uow.sessions.get_by_name(workspace.id, session)
-        assert found is not None
-        message = await uow.messages.get_in_session(found.id, message_id)
-        assert message is not None
-        await summaries.save(uow, found, kind, text, message, tokens, runtime.now())
-        await uow.commit()
-
-
 def test_session_context_budget(http: httpx.Client) -> None:
     ws = new_workspace(http)
     made = post_messages(
@@ -386,7 +372,7 @@ def test_session_context_summaries(http: httpx.Client, api: LiveServer) -> None:
         "short_summary": None,
         "long_summary": None,
     }
-    run_async(_summarise(api, ws, "chat", summaries.SHORT, "short one", made[2]["id"], 10))
+    run_async(summarise(api, ws, "chat", summaries.SHORT, "short one", made[2]["id"], 10))
     found = context(http, ws, "chat")
     summary = found["summary"]
     assert list(summary) == SUMMARY_KEYS
@@ -400,7 +386,7 @@ def test_session_context_summaries(http: httpx.Client, api: LiveServer) -> None:
     plain = context(http, ws, "chat", summary="false")
     assert plain["summary"] is None and len(plain["messages"]) == 6
     # The long summary wins when it fits in 40 % of the budget and is longer.
-    run_async(_summarise(api, ws, "chat", summaries.LONG, "long one", made[1]["id"], 40))
+    run_async(summarise(api, ws, "chat", summaries.LONG, "long one", made[1]["id"], 40))
     assert context(http, ws, "chat")["summary"]["summary_type"] == "honcho_chat_summary_long"
     assert [m["id"] for m in context(http, ws, "chat")["messages"]] == [m["id"] for m in made[2:]]
     assert context(http, ws, "chat", tokens=100)["summary"]["summary_type"] == (
@@ -420,7 +406,7 @@ def test_session_context_summaries(http: httpx.Client, api: LiveServer) -> None:
         "long_summary": None,
     }
     # Without a token count in its metadata, a summary's tokens are counted when read.
-    run_async(_summarise(api, ws, "chat", summaries.SHORT, "newer short", made[4]["id"], 0))
+    run_async(summarise(api, ws, "chat", summaries.SHORT, "newer short", made[4]["id"], 0))
     execute(
         api.settings.database_url,
         "UPDATE notes SET metadata = '{}' WHERE content = 'newer short'",
@@ -488,6 +474,8 @@ emit({
     "context_messages": [m.content for m in ctx.messages],
     "context_card": ctx.peer_card,
     "summaries": [session.summaries().short_summary, session.summaries().long_summary],
+    "in_session": session.representation("alice"),
+    "view": alice.conclusions_of("bob").representation(),
 })
 """
 
@@ -496,11 +484,23 @@ def test_sdk_cards_and_context(http: httpx.Client, sdk: SdkRunner) -> None:
     ws = new_workspace(http)
     post_messages(http, ws, "chat", ("alice", "hello"), ("bob", "hi"))
     conclude(http, ws, ("alice", "alice", "Alice likes tea"))
+    conclude(
+        http,
+        ws,
+        ("alice", "alice", "Alice said hello"),
+        ("alice", "bob", "Bob says hi"),
+        session="chat",
+    )
     result = sdk.run(SDK_SCRIPT, workspace=ws)
     assert result["card"] == ["Alice", "likes tea"]
     assert result["card_bob"] == ["Bob"]
-    assert result["representation"].endswith("] Alice likes tea\n")
-    assert result["peer_context"] == ["alice", "bob", "", ["Bob"]]
+    assert "] Alice likes tea\n" in result["representation"]
+    assert result["in_session"].endswith("] Alice said hello\n")
+    assert "Alice likes tea" not in result["in_session"]
+    assert result["view"].endswith("] Bob says hi\n")
+    assert result["peer_context"][:2] == ["alice", "bob"]
+    assert result["peer_context"][2].endswith("] Bob says hi\n")
+    assert result["peer_context"][3] == ["Bob"]
     assert result["context_messages"] == ["hello", "hi"]
     assert result["context_card"] == ["Alice", "likes tea"]
     assert result["summaries"] == [None, None]
