@@ -29,7 +29,9 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         "reindex", help="re-embed documents and messages after a change of embedder"
     )
-    parser.add_argument("--batch-size", type=int, default=64, help="documents or messages per batch")
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="documents or messages per batch"
+    )
     add_database_option(parser)
     parser.set_defaults(func=run)
 
