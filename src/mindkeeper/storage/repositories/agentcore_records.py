@@ -24,7 +24,6 @@ from sqlalchemy import (
     Select,
     delete,
     func,
-    or_,
     select,
     text,
     type_coerce,
@@ -50,7 +49,6 @@ from mindkeeper.storage.dialects.vectors import (
     INDEXED_DIMENSIONS,
     cosine_distance,
     dimension_predicate,
-    sqlite_nearest_keys,
 )
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import collections as c
@@ -130,9 +128,13 @@ def to_record(row: DbRow, score: float | None = None) -> Record:
     )
 
 
+#: Sorts after every stamp: a record without an expiry.
+_NEVER = "9999-12-31T23:59:59.999999"
+
+
 def _live(now: datetime) -> ColumnElement[bool]:
     expiry = d.c.metadata["expires_at"].as_string()
-    return or_(expiry.is_(None), expiry > stamp(now))
+    return func.coalesce(expiry, _NEVER) > stamp(now)
 
 
 def _scope(workspace_id: str, observer_id: str, scope: NamespaceScope) -> ColumnElement[bool]:
@@ -385,23 +387,35 @@ class SqlAgentCoreRecords(Repository):
             stmt = scoped.add_columns(distance.label("distance")).order_by(distance, d.c.id)
             rows = (await self.conn.execute(stmt.limit(top_k))).all()
             return [to_record(row, 1.0 - float(row.distance)) for row in rows]
-        keys = await sqlite_nearest_keys(self.conn, scoped, d, vector, top_k, None)
-        if not keys:
+        keys, similarity = await self._scan(scoped, vector)
+        if keys.size == 0:
             return []
-        stmt = select(*_RECORD_COLUMNS, type_coerce(d.c.embedding, LargeBinary).label("raw"))
-        found = await self.conn.execute(stmt.where(d.c.id.in_(keys)))
+        if keys.size > top_k:
+            best = np.argpartition(-similarity, top_k - 1)[:top_k]
+            keys, similarity = keys[best], similarity[best]
+        order = np.lexsort((keys, -similarity))
+        ranked = [(int(keys[i]), float(similarity[i])) for i in order]
+        found = await self.conn.execute(
+            select(*_RECORD_COLUMNS).where(d.c.id.in_([k for k, _ in ranked]))
+        )
         by_key = {row.id: row for row in found}
-        query_vector = np.asarray(vector, dtype=np.float32)
-        norm = float(np.linalg.norm(query_vector)) or 1.0
-        out = []
-        for key in keys:
-            row = by_key[key]
-            stored = np.frombuffer(row.raw, dtype="<f4")
-            similarity = float(stored @ query_vector) / (
-                (float(np.linalg.norm(stored)) or 1.0) * norm
-            )
-            out.append(to_record(row, similarity))
-        return out
+        return [to_record(by_key[key], score) for key, score in ranked]
+
+    async def _scan(self, scoped: Select[Any], vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keys and cosine similarities of every vector of the scope (SQLite: raw bytes, one
+        numpy pass, and no ORDER BY, so SQLite never sorts the rows)."""
+        stmt = scoped.with_only_columns(d.c.id, type_coerce(d.c.embedding, LargeBinary))
+        result = await self.conn.execute(stmt.where(d.c.embedding.is_not(None)))
+        cursor = getattr(result, "cursor", None)
+        rows = cursor.fetchall() if cursor is not None else result.all()
+        result.close()
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(query)) or 1.0)
+        return keys, (matrix @ query) / np.where(norms == 0, 1.0, norms)
 
     async def records_in_namespace(
         self,
