@@ -10,9 +10,9 @@ process's pool sampler and, at shutdown, retires the process's live gauges.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from mindkeeper.core.ports import Runtime
@@ -42,6 +42,7 @@ class Observed:
             collect.instrument(runtime)
         self._stop = asyncio.Event()
         self._sampler: asyncio.Task[None] | None = None
+        self._routes: dict[int, tuple[str, str]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -51,7 +52,7 @@ class Observed:
         if kind != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming(scope) or uuid.uuid4().hex.encode()
+        rid = _incoming(scope) or os.urandom(8).hex().encode()
         token = REQUEST_ID.set(rid.decode())
         status = 500
         started = time.perf_counter()
@@ -67,11 +68,21 @@ class Observed:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.metrics is not None:
-                surface, route = classify(scope)
+                surface, route = self._classify(scope)
                 self.metrics.observe_request(
                     surface, scope["method"], route, status, time.perf_counter() - started
                 )
             REQUEST_ID.reset(token)
+
+    def _classify(self, scope: dict[str, Any]) -> tuple[str, str]:
+        """Surface and template; routes that name their template are classified once."""
+        route = scope.get("route")
+        if route is None:
+            return classify(scope)
+        found = self._routes.get(id(route))
+        if found is None:
+            found = self._routes[id(route)] = classify(scope)
+        return found
 
     def _lifespan(self, receive: Any) -> Any:
         async def wrapped() -> dict[str, Any]:

@@ -25,7 +25,7 @@ from mindkeeper.storage.transfer.format import DECODERS, FORMAT, VERSION, Format
 from mindkeeper.storage.transfer.plan import TablePlan, planned_tables
 from mindkeeper.storage.uow import SqlUnitOfWork
 
-BATCH = 1000
+BATCH = 2000
 #: Binds None as SQL NULL (and `JSON.NULL` as JSON null) for nullable JSON columns.
 _NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
