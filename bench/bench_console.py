@@ -23,14 +23,14 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_transfer import fill  # noqa: E402
-from common import embedded_postgres  # noqa: E402
+from bench_transfer import fill
+from common import embedded_postgres
 
-from mindkeeper.bootstrap import build_runtime  # noqa: E402
-from mindkeeper.cli.main import main as cli  # noqa: E402
-from mindkeeper.config import Settings  # noqa: E402
-from mindkeeper.http.app import create_app  # noqa: E402
-from mindkeeper.storage.tables import messages, peers, sessions  # noqa: E402
+from mindkeeper.bootstrap import build_runtime
+from mindkeeper.cli.main import main as cli
+from mindkeeper.config import Settings
+from mindkeeper.http.app import create_app
+from mindkeeper.storage.tables import messages, peers, sessions
 
 RUNS = 30
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import check, run_load, serve  # noqa: E402
+from common import check, run_load, serve
 
 
 async def setup(url: str) -> tuple[str, str]:
@@ -83,7 +83,7 @@ def per_request_cost(calls: int = 20_000) -> tuple[float, float]:
     class Runtime:  # what Observed reads of a runtime
         embedder = None
 
-        class usage:  # noqa: N801
+        class usage:
             listeners: list[Any] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -24,11 +24,11 @@ import psutil
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, embedded_postgres  # noqa: E402
+from common import ROOT, embedded_postgres
 
-from mindkeeper.core.values import new_id  # noqa: E402
-from mindkeeper.storage import migrate  # noqa: E402
-from mindkeeper.storage.tables import messages, peers, sessions, workspaces  # noqa: E402
+from mindkeeper.core.values import new_id
+from mindkeeper.storage import migrate
+from mindkeeper.storage.tables import messages, peers, sessions, workspaces
 
 
 def fill(path: Path, count: int) -> None:
@@ -82,6 +82,12 @@ def fill(path: Path, count: int) -> None:
     engine.dispose()
 
 
+def row(count: int, step: str, rows: int, seconds: float, rss: float, size: str = "") -> None:
+    """Print one line of the table."""
+    rate = rows / seconds
+    print(f"| {count:,} | {step} | {rate:,.0f} | {seconds:.1f} | {rss:.0f} | {size} |", flush=True)
+
+
 def run(*args: str) -> tuple[float, float]:
     """Run a command as a process; return (seconds, peak RSS in MiB)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINDKEEPER_")}
@@ -122,21 +128,15 @@ def main() -> None:
         dump = work / "export.jsonl.zst"
         seconds, rss = run("export", "--database-url", f"sqlite:///{source}", "-o", str(dump))
         size = dump.stat().st_size / 2**20
-        print(
-            f"| {count:,} | export SQLite (zstd) | {rows / seconds:,.0f} | {seconds:.1f} | {rss:.0f} | {size:.1f} |"
-        )
+        row(count, "export SQLite (zstd)", rows, seconds, rss, f"{size:.1f}")
         targets = [("SQLite", f"sqlite:///{work / 'target.db'}", None)]
         for name, url, _ in targets:
             seconds, rss = run("import", str(dump), "--database-url", url)
-            print(
-                f"| {count:,} | import into {name} | {rows / seconds:,.0f} | {seconds:.1f} | {rss:.0f} | |"
-            )
+            row(count, f"import into {name}", rows, seconds, rss)
         if args.postgres:
             with embedded_postgres() as url:
                 seconds, rss = run("import", str(dump), "--database-url", url)
-                print(
-                    f"| {count:,} | import into PostgreSQL | {rows / seconds:,.0f} | {seconds:.1f} | {rss:.0f} | |"
-                )
+                row(count, "import into PostgreSQL", rows, seconds, rss)
         sys.stdout.flush()
 
 
