@@ -210,3 +210,33 @@ def test_json_logs_carry_the_request_id(
     assert lines, err.decode()
     assert any(line.get("request_id") == "trace-42" for line in lines), lines
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+
+
+def test_model_usage_and_embedder_are_counted(server: LiveServer) -> None:
+    """Model usage counted by the runtime's meter and embedding batches reach /metrics."""
+    meter = server.runtime.usage
+    meter.prices["fake-model"] = (1.0, 2.0)
+    with server.client() as http:
+        before = scrape(http)
+        meter.record("openai:fake-model", 1000, 500)
+        meter.record_retry("openai:fake-model")
+        meter.record_failure("openai:fake-model")
+        app = ok(http.post("/v1/apps", json={"name": "m-embed"}))["id"]
+        user = ok(http.post(f"/v1/apps/{app}/users", json={"name": "u"}))["id"]
+        base = f"/v1/apps/{app}/users/{user}/collections"
+        collection = ok(http.post(base, json={"name": "c"}))["id"]
+        ok(http.post(f"{base}/{collection}/documents", json={"content": "a fact"}))
+        after = scrape(http)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    model = "openai:fake-model"
+    assert moved("mindkeeper_model_requests_total", model=model) == 1
+    assert moved("mindkeeper_model_tokens_total", model=model, direction="input") == 1000
+    assert moved("mindkeeper_model_tokens_total", model=model, direction="output") == 500
+    assert moved("mindkeeper_model_cost_usd_total", model=model) == pytest.approx(0.002)
+    assert moved("mindkeeper_model_retries_total", model=model) == 1
+    assert moved("mindkeeper_model_errors_total", model=model) == 1
+    assert moved("mindkeeper_embedder_texts_total") >= 1
+    assert moved("mindkeeper_embedder_duration_seconds_count") >= 1
