@@ -4,6 +4,7 @@ body limits, SigV4 (accounts isolated, `/tags` shared with Bedrock sessions), an
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -196,3 +197,22 @@ def test_event_timestamps_keep_microseconds(data: Any, memory: str) -> None:
     assert event["eventTimestamp"] == at
     listed = data.list_events(memoryId=memory, actorId="actor-1", sessionId="session-1")
     assert listed["events"][0]["eventTimestamp"] == at
+
+
+def _raw_exchange(url: str, request: bytes) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_requests_the_http_parser_refuses_answer_in_the_aws_shape(shared: LiveServer) -> None:
+    unknown = _raw_exchange(shared.url, b"BREW /memories/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert unknown.startswith(b"HTTP/1.1 404")
+    assert b"x-amzn-errortype: UnknownOperationException" in unknown
+    bad = _raw_exchange(shared.url, b"POST /memories/ HTTP/1.1\r\nHost: x\x01\r\n\r\n")
+    assert bad.startswith(b"HTTP/1.1 400")
+    assert b"x-amzn-errortype: ValidationException" in bad

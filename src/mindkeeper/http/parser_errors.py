@@ -3,10 +3,11 @@
 Requests that the HTTP parser itself refuses (a URL beyond 65,535 bytes, a method it does not
 know, control characters in a header, a malformed chunk, ...) never reach the application:
 uvicorn answers them with a plain-text 400 and closes the connection. On the Bedrock surface
-(`/sessions`, `/tags`) botocore could not parse that, so `AwsShapedHttpToolsProtocol` answers
-there in the AWS error shape instead (`x-amzn-ErrorType` and `{"message": ...}`, the
-connection still closed): UnknownOperationException (404) for an unknown method, as the
-dispatcher answers methods no operation uses, and ValidationException (400) for the rest.
+(`/sessions`, `/tags`) and AgentCore Memory (`/memories`) botocore could not parse that, so
+`AwsShapedHttpToolsProtocol` answers there in the AWS error shape instead (`x-amzn-ErrorType`
+and `{"message": ...}`, the connection still closed): UnknownOperationException (404) for an
+unknown method, as the dispatchers answer methods no operation uses, and ValidationException
+(400) for the rest.
 
 The path is read from the first bytes of the refused request. The plain-text answer stays
 where that is not possible or not wanted: other paths (as upstream Honcho answers); a request
@@ -50,6 +51,11 @@ def request_path(head: bytes) -> str | None:
     return match.group(1).decode("latin-1")
 
 
+def memories(path: str) -> bool:
+    """True for the AgentCore Memory paths (/memories…), which answer in the same shape."""
+    return path == "/memories" or path.startswith(("/memories/", "/memories?"))
+
+
 def _reason(exc: BaseException | None) -> str:
     """The parser's reason for a refusal, as printable ASCII."""
     if isinstance(exc, httptools.HttpParserCallbackError) and exc.__context__ is not None:
@@ -71,7 +77,7 @@ def refusal(exc: BaseException | None) -> tuple[int, str, bytes]:
 
 
 class AwsShapedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol; parser refusals under /sessions and /tags in AWS shape."""
+    """uvicorn's httptools protocol; parser refusals on the AWS surfaces in AWS shape."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,9 +119,9 @@ class AwsShapedHttpToolsProtocol(HttpToolsProtocol):
         return cycle is not self._cycle_at_begin and not cycle.response_started
 
     def send_400_response(self, msg: str) -> None:
-        """Answer a refused request; in the AWS shape under /sessions and /tags."""
+        """Answer a refused request; in the AWS shape under /sessions, /tags and /memories."""
         path = request_path(self._head) if self._head_known else None
-        if path is None or not owns(path) or not self._can_answer():
+        if path is None or not (owns(path) or memories(path)) or not self._can_answer():
             super().send_400_response(msg)
             return
         # uvicorn calls this from its `except httptools.HttpParserError` block.
