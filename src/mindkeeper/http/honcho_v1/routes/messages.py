@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from mindkeeper.core.ports import NewMessage
 from mindkeeper.core.services import messages
-from mindkeeper.http.deps import ReadUow, WriteUow
+from mindkeeper.http.deps import ReadUow, TokensDep, WriteUow
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.responses import Message, Page
@@ -28,20 +28,37 @@ def _new(m: MessageCreate) -> NewMessage:
 
 @router.post("", response_model=Message)
 async def create_message(
-    app_id: str, user_id: str, session_id: str, body: MessageCreate, uow: WriteUow
+    app_id: str,
+    user_id: str,
+    session_id: str,
+    body: MessageCreate,
+    uow: WriteUow,
+    tokens: TokensDep,
 ) -> Response:
     """Append one message."""
-    created = await messages.create_many(uow, app_id, user_id, session_id, [_new(body)])
+    created = await messages.create_many(
+        uow, app_id, user_id, session_id, [_new(body)], count_tokens=tokens.count
+    )
     return ok(mapping.message(created[0]))
 
 
 @router.post("/batch", response_model=list[Message])
 async def create_batch(
-    app_id: str, user_id: str, session_id: str, body: MessageBatch, uow: WriteUow
+    app_id: str,
+    user_id: str,
+    session_id: str,
+    body: MessageBatch,
+    uow: WriteUow,
+    tokens: TokensDep,
 ) -> Response:
     """Append up to 100 messages in order, all or nothing."""
     created = await messages.create_many(
-        uow, app_id, user_id, session_id, [_new(m) for m in body.messages]
+        uow,
+        app_id,
+        user_id,
+        session_id,
+        [_new(m) for m in body.messages],
+        count_tokens=tokens.count,
     )
     return ok([mapping.message(m) for m in created])
 
