@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import httpx
 
 from mindkeeper.bootstrap import AppRuntime, build_runtime
+from mindkeeper.core.services.memory import summaries
 from mindkeeper.providers.tokens import O200kTokenCounter
 from tests.conftest import LiveServer, make_settings
 from tests.honcho_v3.support import expect, ws_url
@@ -79,6 +80,21 @@ async def direct_runtime(server: LiveServer, embedder: Any = None) -> AsyncItera
         yield runtime
     finally:
         await runtime.close()
+
+
+async def summarise(
+    server: LiveServer, ws: str, session: str, kind: str, text: str, message_id: str, tokens: int
+) -> None:
+    """Store a summary of a session up to one of its messages, as the deriver would."""
+    async with direct_runtime(server) as runtime, runtime.uow() as uow:
+        workspace = await uow.workspaces.get_by_name(ws)
+        assert workspace is not None
+        found = await uow.sessions.get_by_name(workspace.id, session)
+        assert found is not None
+        message = await uow.messages.get_in_session(found.id, message_id)
+        assert message is not None
+        await summaries.save(uow, found, kind, text, message, tokens, runtime.now())
+        await uow.commit()
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

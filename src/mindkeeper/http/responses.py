@@ -1,4 +1,5 @@
-"""Fast JSON responses (orjson; keys keep insertion order)."""
+"""Fast JSON responses (orjson; keys keep insertion order), and the response models that both
+Honcho surfaces document alike (for the OpenAPI document only)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from starlette.responses import Response
 
 
@@ -25,3 +27,15 @@ class JSONBytes(Response):
     def render(self, content: Any) -> bytes:
         """Serialise the content."""
         return dumps(content)
+
+
+class Deleted(BaseModel):
+    """Confirmation of a delete (upstream documents no schema)."""
+
+    message: str
+
+
+class Key(BaseModel):
+    """A minted key (upstream documents no schema)."""
+
+    key: str

@@ -14,6 +14,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 
+from mindkeeper.http.responses import Deleted as Deleted
+from mindkeeper.http.responses import Key as Key
+
 T = TypeVar("T")
 
 
@@ -117,18 +120,6 @@ class DialecticResponse(BaseModel):
     """The dialectic's whole answer."""
 
     content: str
-
-
-class Deleted(BaseModel):
-    """Confirmation of a delete (upstream documents no schema)."""
-
-    message: str
-
-
-class Key(BaseModel):
-    """A minted key (upstream documents no schema)."""
-
-    key: str
 
 
 #: Extra description of the chat route's 200: the answer may also stream as plain text.

@@ -22,7 +22,11 @@ async def admin_only(request: Request) -> None:
 router = APIRouter(tags=["operations"], dependencies=[Depends(admin_only)])
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(runtime: RuntimeDep) -> Response:
     """The metrics of every worker process and the database's gauges."""
     return Response(await collect.render(runtime), media_type=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from mindkeeper.core.ports.work_units import WorkCounts
 from mindkeeper.core.services.memory import dreams, queue_status
 from mindkeeper.http.deps import ReadUow, RuntimeDep
+from mindkeeper.http.honcho_v3 import responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import no_content, ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -55,7 +56,7 @@ def _counts(c: WorkCounts) -> dict[str, int]:
     }
 
 
-@router.get("/queue/status")
+@router.get("/queue/status", response_model=responses.V3QueueStatus)
 async def get_queue_status(
     workspace_id: str,
     uow: ReadUow,
@@ -74,7 +75,7 @@ async def get_queue_status(
     return ok({**_counts(status.counts), "sessions": sessions})
 
 
-@router.post("/schedule_dream")
+@router.post("/schedule_dream", status_code=204)
 async def schedule_dream(workspace_id: str, body: DreamRequest, runtime: RuntimeDep) -> Response:
     """Queue a dream (204); identical unfinished dreams are not queued twice."""
     try:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from mindkeeper.core.services.memory import conclusions
 from mindkeeper.core.services.memory.conclusions import ConclusionInput
 from mindkeeper.http.deps import EmbedderDep, ReadUow, RuntimeDep, TokensDep, WriteUow
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import Paging, created, no_content, ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -46,7 +46,7 @@ def _check_tokens(body: ConclusionBatch, tokens: TokensDep) -> None:
         )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=list[responses.Conclusion])
 async def create_conclusions(
     workspace_id: str, body: ConclusionBatch, runtime: RuntimeDep, tokens: TokensDep
 ) -> Response:
@@ -60,7 +60,7 @@ async def create_conclusions(
     return created([mapping.conclusion(c) for c in stored])
 
 
-@router.post("/list")
+@router.post("/list", response_model=responses.Page[responses.Conclusion])
 async def list_conclusions(
     workspace_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
@@ -70,7 +70,7 @@ async def list_conclusions(
     return ok(mapping.page(result, mapping.conclusion))
 
 
-@router.post("/query")
+@router.post("/query", response_model=list[responses.Conclusion])
 async def query_conclusions(
     workspace_id: str,
     body: ConclusionQuery,
@@ -92,7 +92,7 @@ async def query_conclusions(
     return ok([mapping.conclusion(c) for c in found])
 
 
-@router.get("/{conclusion_id}")
+@router.get("/{conclusion_id}", response_model=responses.Conclusion)
 async def get_conclusion(workspace_id: str, conclusion_id: str, uow: ReadUow) -> Response:
     """One conclusion (the current SDK's `conclusions.get`)."""
     return ok(mapping.conclusion(await conclusions.get(uow, workspace_id, conclusion_id)))

@@ -25,6 +25,7 @@ from mindkeeper.core.ports.models import ModelError, ModelNotConfigured
 from mindkeeper.core.services.memory import chat
 from mindkeeper.errors import Unavailable
 from mindkeeper.http.deps import RuntimeDep
+from mindkeeper.http.honcho_v3 import responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -157,7 +158,11 @@ async def _reply(
     )
 
 
-@router.post("/peers/{peer_id}/chat")
+@router.post(
+    "/peers/{peer_id}/chat",
+    response_model=responses.V3DialecticResponse,
+    responses=responses.CHAT_RESPONSES,
+)
 async def peer_chat(
     workspace_id: str, peer_id: str, body: DialecticOptions, runtime: RuntimeDep
 ) -> Response:
@@ -175,7 +180,9 @@ async def peer_chat(
     return await _reply(runtime, question, body, peer=True)
 
 
-@router.post("/chat")
+@router.post(
+    "/chat", response_model=responses.V3DialecticResponse, responses=responses.CHAT_RESPONSES
+)
 async def workspace_chat(
     workspace_id: str, body: WorkspaceChatOptions, runtime: RuntimeDep
 ) -> Response:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mindkeeper.core.services import keys
 from mindkeeper.http.deps import RuntimeDep
+from mindkeeper.http.honcho_v3 import responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -23,7 +24,7 @@ router = APIRouter(
 )
 
 
-@router.post("/keys")
+@router.post("/keys", response_model=responses.Key)
 async def create_key(
     runtime: RuntimeDep,
     workspace_id: str | None = Query(default=None),

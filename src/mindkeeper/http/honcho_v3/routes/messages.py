@@ -16,7 +16,7 @@ from mindkeeper.core.services.conversations import messages
 from mindkeeper.core.services.conversations.messages import MessageInput, Written
 from mindkeeper.errors import Invalid
 from mindkeeper.http.deps import ReadUow, TokensDep, WriteUow
-from mindkeeper.http.honcho_v3 import files, mapping
+from mindkeeper.http.honcho_v3 import files, mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, Paging, created, ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -46,7 +46,7 @@ def _out(written: Written, workspace: str, session: str) -> list[dict[str, Any]]
     return [mapping.message(m, workspace, session, written.peer_names) for m in written.messages]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=list[responses.V3Message])
 async def create_messages(
     workspace_id: NewName,
     session_id: NewName,
@@ -114,7 +114,7 @@ def _configuration(text: str | None) -> dict[str, Any] | None:
         return None
 
 
-@router.post("/upload", status_code=201)
+@router.post("/upload", status_code=201, response_model=list[responses.V3Message])
 async def upload_file(
     workspace_id: NewName,
     session_id: NewName,
@@ -145,7 +145,7 @@ async def upload_file(
     return created(_out(written, workspace_id, session_id))
 
 
-@router.post("/list")
+@router.post("/list", response_model=responses.Page[responses.V3Message])
 async def list_messages(
     workspace_id: str,
     session_id: str,
@@ -164,7 +164,7 @@ async def list_messages(
     return ok(mapping.page(result.page, item))
 
 
-@router.get("/{message_id}")
+@router.get("/{message_id}", response_model=responses.V3Message)
 async def get_message(
     workspace_id: str, session_id: str, message_id: str, uow: ReadUow
 ) -> Response:
@@ -173,7 +173,7 @@ async def get_message(
     return ok(_out(written, workspace_id, session_id)[0])
 
 
-@router.put("/{message_id}")
+@router.put("/{message_id}", response_model=responses.V3Message)
 async def update_message(
     workspace_id: str, session_id: str, message_id: str, body: MessageUpdate, uow: WriteUow
 ) -> Response:

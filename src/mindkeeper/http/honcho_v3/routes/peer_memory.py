@@ -11,6 +11,7 @@ from starlette.responses import Response
 from mindkeeper.core.services.memory import cards, context
 from mindkeeper.core.services.memory.representation import Options
 from mindkeeper.http.deps import ReadUow, RuntimeDep, WriteUow
+from mindkeeper.http.honcho_v3 import responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -36,7 +37,7 @@ TopK = Annotated[int | None, Query(ge=1, le=LIMIT_MAX)]
 MaxDistance = Annotated[float | None, Query(ge=0.0, le=1.0)]
 
 
-@router.get("/card")
+@router.get("/card", response_model=responses.PeerCardResponse)
 async def get_card(
     workspace_id: str, peer_id: str, uow: ReadUow, target: str | None = None
 ) -> Response:
@@ -44,7 +45,7 @@ async def get_card(
     return ok({"peer_card": await cards.get(uow, workspace_id, peer_id, target)})
 
 
-@router.put("/card")
+@router.put("/card", response_model=responses.PeerCardResponse)
 async def set_card(
     workspace_id: NewName,
     peer_id: NewName,
@@ -57,7 +58,7 @@ async def set_card(
     return ok({"peer_card": card})
 
 
-@router.post("/representation")
+@router.post("/representation", response_model=responses.RepresentationResponse)
 async def get_representation(
     workspace_id: str, peer_id: str, body: RepresentationRequest, runtime: RuntimeDep
 ) -> Response:
@@ -75,7 +76,7 @@ async def get_representation(
     return ok({"representation": text})
 
 
-@router.get("/context")
+@router.get("/context", response_model=responses.PeerContext)
 async def get_peer_context(
     workspace_id: str,
     peer_id: str,

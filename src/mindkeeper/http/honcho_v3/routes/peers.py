@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from mindkeeper.core.services.conversations import peers
 from mindkeeper.http.deps import ReadUow, WriteUow
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, Paging, ok, ok_or_created
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -22,7 +22,7 @@ router = APIRouter(
 )
 
 
-@router.post("/list")
+@router.post("/list", response_model=responses.Page[responses.Peer])
 async def list_peers(
     workspace_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
@@ -31,7 +31,7 @@ async def list_peers(
     return ok(mapping.page(result, lambda p: mapping.peer(p, workspace_id)))
 
 
-@router.post("")
+@router.post("", response_model=responses.Peer, responses=responses.created(responses.Peer))
 async def get_or_create_peer(workspace_id: NewName, body: PeerCreate, uow: WriteUow) -> Response:
     """Get or create a peer (and its workspace); given metadata and configuration replace an
     existing peer's (201 when created)."""
@@ -41,7 +41,7 @@ async def get_or_create_peer(workspace_id: NewName, body: PeerCreate, uow: Write
     return ok_or_created(mapping.peer(peer, workspace_id), created)
 
 
-@router.put("/{peer_id}")
+@router.put("/{peer_id}", response_model=responses.Peer)
 async def update_peer(
     workspace_id: NewName, peer_id: NewName, body: PeerUpdate, uow: WriteUow
 ) -> Response:
@@ -50,7 +50,7 @@ async def update_peer(
     return ok(mapping.peer(peer, workspace_id))
 
 
-@router.post("/{peer_id}/sessions")
+@router.post("/{peer_id}/sessions", response_model=responses.Page[responses.V3Session])
 async def list_peer_sessions(
     workspace_id: str,
     peer_id: str,

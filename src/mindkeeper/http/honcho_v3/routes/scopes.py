@@ -14,7 +14,7 @@ from mindkeeper.core.entities import Peer
 from mindkeeper.core.ports.scopes import SCOPE_PEER_PREFIX
 from mindkeeper.core.services.conversations import scopes
 from mindkeeper.http.deps import ReadUow, WriteUow
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, Paging, no_content, ok, ok_or_created
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -66,14 +66,14 @@ def backfill(joined_at: datetime) -> dict[str, Any]:
     return {"state": "completed", "updated_at": mapping.timestamp(joined_at), "docs_copied": 0}
 
 
-@router.post("/list")
+@router.post("/list", response_model=responses.Page[responses.Scope])
 async def list_scopes(workspace_id: str, uow: ReadUow, paging: Paging) -> Response:
     """A page of the workspace's scopes, oldest first."""
     result = await scopes.list(uow, workspace_id, paging)
     return ok(mapping.page(result, scope))
 
 
-@router.post("")
+@router.post("", response_model=responses.Scope, responses=responses.created(responses.Scope))
 async def get_or_create_scope(workspace_id: NewName, body: ScopeCreate, uow: WriteUow) -> Response:
     """Get or create a scope (and its workspace); given metadata replaces an existing
     scope's (201 when created)."""
@@ -81,20 +81,20 @@ async def get_or_create_scope(workspace_id: NewName, body: ScopeCreate, uow: Wri
     return ok_or_created(scope(found), created)
 
 
-@router.get("/{scope_id}")
+@router.get("/{scope_id}", response_model=responses.Scope)
 async def get_scope(workspace_id: str, scope_id: str, uow: ReadUow) -> Response:
     """A scope (404 when it does not exist)."""
     return ok(scope(await scopes.get(uow, workspace_id, scope_id)))
 
 
-@router.get("/{scope_id}/status")
+@router.get("/{scope_id}/status", response_model=responses.ScopeStatus)
 async def scope_status(workspace_id: str, scope_id: str, uow: ReadUow) -> Response:
     """Per session of the scope, the state of bringing it into the scope."""
     joined = await scopes.joined(uow, workspace_id, scope_id)
     return ok({"backfill_status": {name: backfill(at) for name, at in joined}})
 
 
-@router.post("/{scope_id}/sessions/list")
+@router.post("/{scope_id}/sessions/list", response_model=responses.Page[responses.V3Session])
 async def list_scope_sessions(
     workspace_id: str, scope_id: str, uow: ReadUow, paging: Paging
 ) -> Response:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from mindkeeper.core.services.memory import search
 from mindkeeper.http.deps import RuntimeDep
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -23,14 +23,14 @@ router = APIRouter(
 )
 
 
-@router.post("/search")
+@router.post("/search", response_model=list[responses.V3Message])
 async def search_workspace(workspace_id: str, body: MessageSearch, runtime: RuntimeDep) -> Response:
     """Messages of the workspace matching the query (a bare array, best first)."""
     found = await search.search(runtime, workspace_id, body.query, body.filters, body.limit)
     return ok([mapping.named_message(m, workspace_id) for m in found])
 
 
-@router.post("/peers/{peer_id}/search")
+@router.post("/peers/{peer_id}/search", response_model=list[responses.V3Message])
 async def search_peer(
     workspace_id: str, peer_id: str, body: MessageSearch, runtime: RuntimeDep
 ) -> Response:
@@ -41,7 +41,7 @@ async def search_peer(
     return ok([mapping.named_message(m, workspace_id) for m in found])
 
 
-@router.post("/sessions/{session_id}/search")
+@router.post("/sessions/{session_id}/search", response_model=list[responses.V3Message])
 async def search_session(
     workspace_id: str, session_id: str, body: MessageSearch, runtime: RuntimeDep
 ) -> Response:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mindkeeper.core.services.memory import context, summaries
 from mindkeeper.core.services.memory.representation import Options
 from mindkeeper.http.deps import ReadUow, RuntimeDep, TokensDep
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import ok
 from mindkeeper.http.honcho_v3.errors import V3Route
@@ -30,7 +30,7 @@ MaxDistance = Annotated[float | None, Query(ge=0.0, le=1.0)]
 Tokens = Annotated[int | None, Query(le=context.MAX_TOKENS)]
 
 
-@router.get("/context")
+@router.get("/context", response_model=responses.SessionContext)
 async def get_session_context(
     workspace_id: str,
     session_id: str,
@@ -74,7 +74,7 @@ async def get_session_context(
     )
 
 
-@router.get("/summaries")
+@router.get("/summaries", response_model=responses.SessionSummaries)
 async def get_summaries(
     workspace_id: str, session_id: str, uow: ReadUow, tokens: TokensDep
 ) -> Response:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mindkeeper.core.ports import MemberSettings
 from mindkeeper.core.services.conversations import members, scopes, sessions
 from mindkeeper.http.deps import ReadUow, WriteUow
-from mindkeeper.http.honcho_v3 import mapping
+from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import (
     NewName,
@@ -45,7 +45,7 @@ def _settings(peers: SessionPeers) -> dict[str, MemberSettings]:
     return {name: MemberSettings(c.observe_me, c.observe_others) for name, c in peers.items()}
 
 
-@router.post("/list")
+@router.post("/list", response_model=responses.Page[responses.V3Session])
 async def list_sessions(
     workspace_id: str, uow: ReadUow, paging: Paging, body: ListBody | None = Body(default=None)
 ) -> Response:
@@ -54,7 +54,9 @@ async def list_sessions(
     return ok(mapping.page(result, lambda s: mapping.session(s, workspace_id)))
 
 
-@router.post("")
+@router.post(
+    "", response_model=responses.V3Session, responses=responses.created(responses.V3Session)
+)
 async def get_or_create_session(
     workspace_id: NewName, body: SessionCreate, uow: WriteUow
 ) -> Response:
@@ -73,7 +75,7 @@ async def get_or_create_session(
     return ok_or_created(mapping.session(session, workspace_id), was_created)
 
 
-@router.put("/{session_id}")
+@router.put("/{session_id}", response_model=responses.V3Session)
 async def update_session(
     workspace_id: NewName, session_id: NewName, body: SessionUpdate, uow: WriteUow
 ) -> Response:
@@ -83,14 +85,14 @@ async def update_session(
     return ok(mapping.session(session, workspace_id))
 
 
-@router.delete("/{session_id}", status_code=202)
+@router.delete("/{session_id}", status_code=202, response_model=responses.Deleted)
 async def delete_session(workspace_id: str, session_id: str, uow: WriteUow) -> Response:
     """Deactivate the session now and remove it in the background (202)."""
     await sessions.delete(uow, workspace_id, session_id)
     return accepted("Session deleted successfully")
 
 
-@router.post("/{session_id}/clone", status_code=201)
+@router.post("/{session_id}/clone", status_code=201, response_model=responses.V3Session)
 async def clone_session(
     workspace_id: str, session_id: str, uow: WriteUow, message_id: str | None = None
 ) -> Response:
@@ -99,7 +101,7 @@ async def clone_session(
     return created(mapping.session(session, workspace_id))
 
 
-@router.post("/{session_id}/peers")
+@router.post("/{session_id}/peers", response_model=responses.V3Session)
 async def add_peers(
     workspace_id: NewName,
     session_id: NewName,
@@ -114,7 +116,7 @@ async def add_peers(
     return ok(mapping.session(session, workspace_id))
 
 
-@router.put("/{session_id}/peers")
+@router.put("/{session_id}/peers", response_model=responses.V3Session)
 async def set_peers(
     workspace_id: str,
     session_id: str,
@@ -126,7 +128,7 @@ async def set_peers(
     return ok(mapping.session(session, workspace_id))
 
 
-@router.delete("/{session_id}/peers")
+@router.delete("/{session_id}/peers", response_model=responses.V3Session)
 async def remove_peers(
     workspace_id: str,
     session_id: str,
@@ -138,7 +140,7 @@ async def remove_peers(
     return ok(mapping.session(session, workspace_id))
 
 
-@router.get("/{session_id}/peers")
+@router.get("/{session_id}/peers", response_model=responses.Page[responses.Peer])
 async def list_session_peers(
     workspace_id: str, session_id: str, uow: ReadUow, paging: PlainPaging
 ) -> Response:
@@ -147,7 +149,7 @@ async def list_session_peers(
     return ok(mapping.page(result, lambda p: mapping.peer(p, workspace_id)))
 
 
-@router.get("/{session_id}/peers/{peer_id}/config")
+@router.get("/{session_id}/peers/{peer_id}/config", response_model=responses.SessionPeerConfig)
 async def get_peer_config(
     workspace_id: str, session_id: str, peer_id: str, uow: ReadUow
 ) -> Response:

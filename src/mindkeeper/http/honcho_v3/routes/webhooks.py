@@ -38,7 +38,11 @@ def _refuse_private(url: str) -> RequestValidationError:
     return RequestValidationError([error])
 
 
-@router.post("", response_model=responses.WebhookEndpoint)
+@router.post(
+    "",
+    response_model=responses.WebhookEndpoint,
+    responses=responses.created(responses.WebhookEndpoint),
+)
 async def get_or_create_webhook_endpoint(
     workspace_id: str,
     body: WebhookEndpointCreate,
@@ -61,7 +65,7 @@ async def list_webhook_endpoints(workspace_id: str, uow: ReadUow, paging: PlainP
     return ok(mapping.page(result, lambda e: mapping.webhook_endpoint(e, workspace_id)))
 
 
-@router.get("/test", response_model=None)
+@router.get("/test", response_model=None, responses=responses.NULL_RESPONSE)
 async def test_emit(workspace_id: str, uow: WriteUow) -> Response:
     """Queue a `test.event` to every endpoint of the workspace; the body is `null`."""
     await webhooks.publish_test(uow, workspace_id)
