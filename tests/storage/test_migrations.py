@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncpg
-import pytest
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from mindkeeper.config import normalise_database_url
 from mindkeeper.storage import migrate
-from tests.conftest import _with_database
 
 
 async def _table_names(url: str) -> set[str]:
@@ -19,22 +15,6 @@ async def _table_names(url: str) -> set[str]:
             return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-async def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """An empty database (no schema at all)."""
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    admin: str = request.getfixturevalue("pg_admin_dsn")
-    name = f"mk_empty_{tmp_path.name[-20:].replace('-', '_').lower()}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return normalise_database_url(_with_database(admin, name))
 
 
 async def test_upgrade_from_empty_to_head(empty_database_url: str) -> None:
