@@ -137,18 +137,17 @@ def _live(now: datetime) -> ColumnElement[bool]:
     return func.coalesce(expiry, _NEVER) > stamp(now)
 
 
-def _scope(workspace_id: str, observer_id: str, scope: NamespaceScope) -> ColumnElement[bool]:
-    names = select(c.c.public_id).where(
-        c.c.workspace_id == workspace_id, c.c.peer_id == observer_id
-    )
+def _scope(workspace_id: str, observer_id: str, scope: NamespaceScope) -> list[Any]:
+    """Conditions on the collections (joined to their documents) of a namespace scope."""
+    out: list[Any] = [c.c.workspace_id == workspace_id, c.c.peer_id == observer_id]
     if scope.namespace is not None:
-        names = names.where(c.c.name == collection_name(scope.namespace))
+        out.append(c.c.name == collection_name(scope.namespace))
     elif scope.path is not None:
         prefix = normalise(scope.path)[:NAME_ROOM]
-        names = names.where(c.c.name != NO_NAMESPACE)
+        out.append(c.c.name != NO_NAMESPACE)
         if prefix != "/":
-            names = names.where(func.substr(c.c.name, 1, len(prefix)) == prefix)
-    return d.c.collection_id.in_(names)
+            out.append(func.substr(c.c.name, 1, len(prefix)) == prefix)
+    return out
 
 
 def _in_path(record: Record, scope: NamespaceScope) -> bool:
@@ -190,12 +189,18 @@ class SqlAgentCoreRecords(Repository):
         return str((await self.conn.execute(find)).scalar_one())
 
     def _query(self, query: RecordQuery, *columns: Any) -> Select[Any]:
-        stmt = select(*(columns or _RECORD_COLUMNS)).where(
-            d.c.workspace_id == query.workspace_id,
-            d.c.peer_id == query.observer_id,
-            d.c.deleted_at.is_(None),
-            _scope(query.workspace_id, query.observer_id, query.scope),
-            _live(query.now),
+        # From the scope's collections to their documents: the planner walks the documents
+        # through their (collection_id, id) index, never the whole memory.
+        stmt = (
+            select(*(columns or _RECORD_COLUMNS))
+            .select_from(c.join(d, d.c.collection_id == c.c.public_id))
+            .where(
+                *_scope(query.workspace_id, query.observer_id, query.scope),
+                d.c.workspace_id == query.workspace_id,
+                d.c.peer_id == query.observer_id,
+                d.c.deleted_at.is_(None),
+                _live(query.now),
+            )
         )
         if query.strategy_id is not None:
             stmt = stmt.where(
@@ -414,8 +419,8 @@ class SqlAgentCoreRecords(Repository):
         query = np.asarray(vector, dtype=np.float32)
         keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
-        norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(query)) or 1.0)
-        return keys, (matrix @ query) / np.where(norms == 0, 1.0, norms)
+        # Embedders return unit vectors (the port's contract): the dot product is the cosine.
+        return keys, matrix @ query
 
     async def records_in_namespace(
         self,

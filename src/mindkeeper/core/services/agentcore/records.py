@@ -429,11 +429,15 @@ async def retrieve(
         query = RecordQuery(
             memory.workspace_id, memory.observer_id, q.scope, now, q.strategy_id, q.top_k
         )
-        if vector is not None and model is not None and not q.filters:
+        ranked: builtins.list[Record] = []
+        candidates: builtins.list[tuple[Record, np.ndarray | None]] = []
+        exact = vector is None or model is None or bool(q.filters)
+        if not exact:
+            assert vector is not None and model is not None
             ranked = await uow.agentcore.nearest_records(query, vector, model, q.top_k)
         else:
             candidates = await uow.agentcore.record_candidates(query, model)
-    if vector is None or q.filters:
+    if exact:
         ranked = _rank(runtime, memory, q, candidates, vector)
     ranked = [replace(r, score=clamp(r.score or 0.0)) for r in ranked[: q.top_k]]
     page = [_opened(runtime, memory, r) for r in ranked[q.offset : q.offset + q.limit]]
