@@ -289,7 +289,10 @@ class SqlConclusionRepository(Repository):
         if collection_id is None or top_k <= 0:
             return []
         dim = int(vector.shape[0])
-        base = _records().where(
+        # The distances are ranked over the documents alone (joins only when a filter names a
+        # peer's or session's name); the records of the best are read afterwards.
+        base = _records() if where is not None else select(d.c.id).where(*_live())
+        base = base.where(
             *_in_pair(pair),
             d.c.collection_id == collection_id,
             d.c.embedding_model == model,
@@ -299,13 +302,13 @@ class SqlConclusionRepository(Repository):
         if self.dialect == "postgresql":
             approximate = await vectors.prefer_ann(self.conn, collection_id, dim)
             distance = vectors.cosine_distance(d.c.embedding, vector, dim, approximate)
-            stmt = base
+            stmt = base.with_only_columns(d.c.id)
             if approximate:
                 stmt = stmt.where(vectors.dimension_predicate(d.c.embedding_dim, dim))
             if max_distance is not None:
                 stmt = stmt.where(distance < max_distance)
             rows = await self.conn.execute(stmt.order_by(distance, d.c.id).limit(top_k))
-            return [to_conclusion(r) for r in rows]
+            return await self._by_keys([int(r[0]) for r in rows])
         keys = await vectors.sqlite_nearest_keys(self.conn, base, d, vector, top_k, max_distance)
         return await self._by_keys(keys)
 
