@@ -1,12 +1,14 @@
-"""Request dependencies: the runtime, units of work and the embedder, as `Annotated` aliases."""
+"""Request dependencies: the runtime, units of work, the embedder and the pagination of the
+Honcho lists (`page`, `size`, `reverse`), as `Annotated` aliases."""
 
 from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from mindkeeper.core.ports import Embedder, Runtime, TokenCounter, UnitOfWork
+from mindkeeper.core.values import PageRequest
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -44,3 +46,15 @@ ReadUow = Annotated[UnitOfWork, Depends(get_read_uow)]
 WriteUow = Annotated[UnitOfWork, Depends(get_write_uow)]
 EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]
 TokensDep = Annotated[TokenCounter, Depends(get_tokens)]
+
+
+async def pagination(
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+    reverse: bool = False,
+) -> PageRequest:
+    """Read `page`, `size` and `reverse` from the query string."""
+    return PageRequest(page=page, size=size, reverse=reverse)
+
+
+Paging = Annotated[PageRequest, Depends(pagination)]

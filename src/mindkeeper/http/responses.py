@@ -1,9 +1,10 @@
-"""Fast JSON responses (orjson; keys keep insertion order), and the response models that both
-Honcho surfaces document alike (for the OpenAPI document only)."""
+"""Fast JSON responses (orjson; keys keep insertion order), the timestamps both Honcho surfaces
+write, and the response models they document alike (for the OpenAPI document only)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,6 +18,13 @@ def dumps(content: Any) -> bytes:
         return orjson.dumps(content)
     except TypeError:
         return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def timestamp(value: datetime) -> str:
+    """Render in UTC as Pydantic v2 does: `Z` suffix, microseconds only when non-zero."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
 
 
 class JSONBytes(Response):

@@ -27,21 +27,17 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Request
 from starlette.datastructures import QueryParams
-from starlette.exceptions import HTTPException
 
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services import notes
-from mindkeeper.core.services.keys import KeyVerifier
 from mindkeeper.errors import NotFound, Unauthorized
-from mindkeeper.http.bearer import bearer_token, json_object
-from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
+from mindkeeper.http.bearer import BearerGuard, json_object
+from mindkeeper.http.ratelimit import TokenBuckets
 
-NO_TOKEN = "No access token provided"
 ADMIN_ONLY = "Resource requires admin privileges"
 NOT_PERMITTED = "JWT not permissioned for this resource"
-RATE_LIMITED = "Rate limit exceeded"
 
 ADMIN, WORKSPACE, PEER, SESSION, COLLECTION = "admin", "app", "user", "session", "collection"
 
@@ -129,46 +125,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-class HonchoGuard:
+class HonchoGuard(BearerGuard[Rule]):
     """Authenticates, rate-limits and scope-checks Honcho requests."""
 
     def __init__(self, runtime: Runtime, settings: Settings, limiter: TokenBuckets) -> None:
-        self.runtime = runtime
-        self.limiter = limiter
-        codec = runtime.security.codec
-        self.enabled = runtime.security.enabled and codec is not None
-        self.verifier = KeyVerifier(codec, settings.auth_cache_seconds) if codec else None
-        self._rules: dict[int, Rule] = {}
-
-    def _open_read(self) -> Any:
-        return self.runtime.uow(write=False)
-
-    def _throttle(self, caller: str) -> None:
-        wait = self.limiter.take(caller)
-        if wait > 0:
-            raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": retry_after(wait)})
-
-    def _rule(self, request: Request) -> Rule:
-        route = request.scope.get("route")
-        cached = self._rules.get(id(route))
-        if cached is None:
-            cached = rule_for(request.method, str(getattr(route, "path", "")))
-            self._rules[id(route)] = cached
-        return cached
+        super().__init__(runtime, settings, limiter, rule_for)
 
     async def check(self, request: Request) -> None:
         """Refuse the request unless its key reaches what it touches."""
-        if not self.enabled:
-            if self.limiter.enabled:
-                self._throttle(client_address(request.scope))
+        key = await self.authenticate(request)
+        if key is None:
             return
-        token = bearer_token(request)
-        if token is None:
-            raise Unauthorized(NO_TOKEN)
-        assert self.verifier is not None
-        key = await self.verifier.verify(token, self._open_read, self.runtime.now())
-        if self.limiter.enabled:
-            self._throttle(f"key:{key.key_id or token}")
         rule = self._rule(request)
         if rule.level == ADMIN:
             if not key.admin:
@@ -249,7 +216,7 @@ class HonchoGuard:
             return base
         try:
             note = await notes.get_or_raise(
-                self._open_read(), cast(str, base.workspace), cast(str, base.peer), note_id
+                self._read(), cast(str, base.workspace), cast(str, base.peer), note_id
             )
         except NotFound:
             return base

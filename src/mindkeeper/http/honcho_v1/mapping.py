@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from mindkeeper.core.entities import Collection, Document, Message, Note, Peer, Session, Workspace
 from mindkeeper.core.values import Page
-
-
-def timestamp(value: datetime) -> str:
-    """Render in UTC as Pydantic v2 does: `Z` suffix, microseconds only when non-zero."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+from mindkeeper.http.responses import timestamp
 
 
 def app(w: Workspace) -> dict[str, Any]:

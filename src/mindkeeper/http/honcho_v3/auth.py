@@ -32,23 +32,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import Depends, Request
-from starlette.exceptions import HTTPException
 
 from mindkeeper.config import Settings
-from mindkeeper.core.ports import Runtime, UnitOfWork
+from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services import access
-from mindkeeper.core.services.keys import KeyVerifier
 from mindkeeper.errors import Unauthorized
-from mindkeeper.http.bearer import bearer_token, json_object
-from mindkeeper.http.ratelimit import TokenBuckets, client_address, retry_after
+from mindkeeper.http.bearer import BearerGuard, json_object
+from mindkeeper.http.ratelimit import TokenBuckets
 
-NO_TOKEN = "No access token provided"
 ADMIN_ONLY = "Resource requires admin privileges"
 NOT_PERMITTED = "JWT not permissioned for this resource"
 UNAUTHORIZED = "Unauthorized access to resource"
 MISSING_WORKSPACE = "Invalid JWT scope: peer/session token missing workspace"
-RATE_LIMITED = "Rate limit exceeded"
 
 #: Body checks (§5.5): the get-or-create routes, peer chat, a peer's own session config.
 NEW_WORKSPACE, NEW_PEER, NEW_SESSION, CHAT, OWN_CONFIG = (
@@ -201,46 +197,17 @@ def allowlist(filters: Any) -> list[str]:
     return []
 
 
-class V3Guard:
+class V3Guard(BearerGuard[Rule]):
     """Authenticates, rate-limits and scope-checks /v3 requests."""
 
     def __init__(self, runtime: Runtime, settings: Settings, limiter: TokenBuckets) -> None:
-        self.runtime = runtime
-        self.limiter = limiter
-        codec = runtime.security.codec
-        self.enabled = runtime.security.enabled and codec is not None
-        self.verifier = KeyVerifier(codec, settings.auth_cache_seconds) if codec else None
-        self._rules: dict[int, Rule] = {}
-
-    def _read(self) -> UnitOfWork:
-        return self.runtime.uow(write=False)
-
-    def _throttle(self, caller: str) -> None:
-        wait = self.limiter.take(caller)
-        if wait > 0:
-            raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": retry_after(wait)})
-
-    def _rule(self, request: Request) -> Rule:
-        route = request.scope.get("route")
-        cached = self._rules.get(id(route))
-        if cached is None:
-            cached = rule_for(request.method, str(getattr(route, "path", "")))
-            self._rules[id(route)] = cached
-        return cached
+        super().__init__(runtime, settings, limiter, rule_for)
 
     async def check(self, request: Request) -> None:
         """Refuse the request unless its key reaches what it touches."""
-        if not self.enabled:
-            if self.limiter.enabled:
-                self._throttle(client_address(request.scope))
+        key = await self.authenticate(request)
+        if key is None:
             return
-        token = bearer_token(request)
-        if token is None:
-            raise Unauthorized(NO_TOKEN)
-        assert self.verifier is not None
-        key = await self.verifier.verify(token, self._read, self.runtime.now())
-        if self.limiter.enabled:
-            self._throttle(f"key:{key.key_id or token}")
         if (key.peer_name or key.session_name) and not key.workspace_name:
             raise Unauthorized(MISSING_WORKSPACE)
         if key.admin:

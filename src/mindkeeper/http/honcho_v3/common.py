@@ -8,20 +8,9 @@ from fastapi import Depends, Path, Query
 from starlette.responses import Response
 
 from mindkeeper.core.values import PageRequest
+from mindkeeper.http.deps import Paging as Paging
 from mindkeeper.http.honcho_v3.schemas import NAME_MAX, NAME_PATTERN
 from mindkeeper.http.responses import JSONBytes
-
-
-async def pagination(
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 50,
-    reverse: bool = False,
-) -> PageRequest:
-    """Read `page`, `size` and `reverse` from the query string."""
-    return PageRequest(page=page, size=size, reverse=reverse)
-
-
-Paging = Annotated[PageRequest, Depends(pagination)]
 
 
 async def first_page(

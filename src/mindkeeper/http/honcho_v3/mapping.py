@@ -7,7 +7,7 @@ the server id is sent as `uid` (which the current SDK reads when present).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, TypeVar
 
 from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
@@ -15,15 +15,9 @@ from mindkeeper.core.ports.derived import Conclusion, NamedMessage
 from mindkeeper.core.ports.webhooks import WebhookEndpoint
 from mindkeeper.core.services.memory.summaries import Summary
 from mindkeeper.core.values import Page
+from mindkeeper.http.responses import timestamp as timestamp
 
 T = TypeVar("T")
-
-
-def timestamp(value: datetime) -> str:
-    """UTC with `Z`; microseconds only when non-zero."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
 
 
 def workspace(w: Workspace) -> dict[str, Any]:

@@ -83,6 +83,17 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+class _NamedBody(_Body):
+    """A get-or-create body: `name` stands for `id` when `id` is absent."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" not in data and "name" in data:
+            return {**data, "id": data["name"]}
+        return data
+
+
 class ReasoningConfig(_Body):
     """`reasoning` of a workspace, session or message configuration."""
 
@@ -141,19 +152,12 @@ def _drop_nulls(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class WorkspaceCreate(_Body):
+class WorkspaceCreate(_NamedBody):
     """POST /v3/workspaces."""
 
     id: Name
     metadata: Metadata = Field(default_factory=dict)
     configuration: Configuration = Field(default_factory=Configuration)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" not in data and "name" in data:
-            return {**data, "id": data["name"]}
-        return data
 
 
 class WorkspaceUpdate(_Body):
@@ -169,19 +173,12 @@ class ListBody(_Body):
     filters: dict[str, Any] | None = None
 
 
-class PeerCreate(_Body):
+class PeerCreate(_NamedBody):
     """POST .../peers (get or create)."""
 
     id: Name
     metadata: OptionalMetadata = None
     configuration: dict[str, Any] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" not in data and "name" in data:
-            return {**data, "id": data["name"]}
-        return data
 
 
 class PeerUpdate(_Body):
@@ -202,7 +199,7 @@ class SessionPeerConfig(_Body):
 SessionPeers = dict[Name, SessionPeerConfig]
 
 
-class SessionCreate(_Body):
+class SessionCreate(_NamedBody):
     """POST .../sessions (get or create)."""
 
     id: Name
@@ -211,13 +208,6 @@ class SessionCreate(_Body):
     configuration: Configuration | None = None
     #: Scopes the session joins (each created when missing).
     scopes: Annotated[list[ScopeName], Field(max_length=SCOPES_MAX)] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" not in data and "name" in data:
-            return {**data, "id": data["name"]}
-        return data
 
 
 class SessionUpdate(_Body):
