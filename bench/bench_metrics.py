@@ -37,8 +37,23 @@ async def setup(url: str) -> tuple[str, str]:
     return f"{base}/{session}/messages", f"{base}?session_id={session}"
 
 
-async def measure(urls: dict[str, tuple[str, str]], args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and its children."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+async def measure(
+    urls: dict[str, tuple[str, str]], pids: dict[str, int], args: argparse.Namespace
+) -> None:
     ratios: dict[str, list[float]] = {"create message": [], "get session": []}
+    cpu: dict[str, list[float]] = {"create message": [], "get session": []}
     body = {"content": "a message of ordinary length for the benchmark", "is_user": True}
     for round_ in range(args.rounds):
         order = ["on", "off"] if round_ % 2 == 0 else ["off", "on"]
@@ -55,10 +70,14 @@ async def measure(urls: dict[str, tuple[str, str]], args: argparse.Namespace) ->
                     await check(r)
 
             for name, op in (("create message", create), ("get session", get)):
+                spent = cpu_seconds(pids[side])
                 result = await run_load(name, op, args.concurrency, args.seconds)
                 rates[(side, name)] = result.rps
+                per = (cpu_seconds(pids[side]) - spent) / max(result.requests, 1) * 1e6
+                rates[(side, name + " cpu")] = per
         for name in ratios:
             ratios[name].append(rates[("on", name)] / rates[("off", name)])
+            cpu[name].append(rates[("on", name + " cpu")] / rates[("off", name + " cpu")])
         print(
             f"round {round_ + 1}: "
             + ", ".join(
@@ -66,11 +85,10 @@ async def measure(urls: dict[str, tuple[str, str]], args: argparse.Namespace) ->
             ),
             flush=True,
         )
-    print("\n| workload | metrics on / off (median of rounds) | overhead |")
+    print("\n| workload | throughput on / off | server CPU per request on / off |")
     print("|---|---:|---:|")
     for name, values in ratios.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.3f} | {(1 - median) * 100:+.1f} % |")
+        print(f"| {name} | {statistics.median(values):.3f} | {statistics.median(cpu[name]):.3f} |")
 
 
 def per_request_cost(calls: int = 20_000) -> tuple[float, float]:
@@ -133,7 +151,8 @@ def main() -> None:
         ) as off,
     ):
         urls = {"on": asyncio.run(setup(on.url)), "off": asyncio.run(setup(off.url))}
-        asyncio.run(measure(urls, args))
+        pids = {"on": on.process.pid, "off": off.process.pid}
+        asyncio.run(measure(urls, pids, args))
 
 
 if __name__ == "__main__":

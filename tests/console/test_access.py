@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from mindkeeper.bootstrap import build_runtime
 from mindkeeper.core.services import keys
 from mindkeeper.http.app import create_app
 from mindkeeper.providers.secrets import JwtCodec
@@ -18,7 +19,8 @@ from tests.fill import ok
 
 async def test_remote_clients_are_refused_while_auth_is_off(server: LiveServer) -> None:
     """With authentication off the console answers loopback clients only."""
-    app = create_app(server.settings, server.runtime)
+    runtime = build_runtime(server.settings, embedder=None)  # on this test's event loop
+    app = create_app(server.settings, runtime)
     remote = httpx.ASGITransport(app=app, client=("10.1.2.3", 4000))
     async with httpx.AsyncClient(transport=remote, base_url="http://mk") as http:
         response = await http.get("/console/workspaces")
@@ -27,6 +29,7 @@ async def test_remote_clients_are_refused_while_auth_is_off(server: LiveServer) 
     local = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
     async with httpx.AsyncClient(transport=local, base_url="http://mk") as http:
         assert (await http.get("/console/workspaces")).status_code == 200
+    await runtime.close()
 
 
 def test_static_files_and_sign_in_redirect(server: LiveServer) -> None:
