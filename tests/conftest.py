@@ -32,6 +32,9 @@ from mindkeeper.http.app import create_app
 from mindkeeper.http.parser_errors import PROTOCOL
 from mindkeeper.storage import migrate
 
+#: Fixtures shared by suites of several folders.
+pytest_plugins = ["tests.openapi_checks"]
+
 ALL_BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
 

@@ -1,11 +1,13 @@
 """Checks of /openapi.json against a live server, shared by the Honcho suites.
 
-A suite picks the paths it answers for (`in_scope`), calls each of its operations once through
-a `Recorder`, and hands what it saw to `check_recorded`: every response must be described by
-the document (status, media type, and for JSON a body that validates against the schema) and
-every documented operation of the scope must have answered with a success at least once.
-Schemas are made strict before validating (every object that lists its properties refuses
-others), so a key the server sends without documenting it fails too.
+A suite picks the paths it answers for (`in_scope`) and an exercise that calls each of its
+operations once through a `Recorder`; `exercise_and_check` runs it against `openapi_server`
+(a fixture every suite sees: the root conftest loads this module as a plugin) and checks what
+it saw: every response must be described by the document (status, media type, and for JSON a
+body that validates against the schema) and every documented operation of the scope must have
+answered with a success at least once. Schemas are made strict before validating (every
+object that lists its properties refuses others), so a key the server sends without
+documenting it fails too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -63,9 +66,9 @@ class CannedChat:
         """Nothing to close."""
 
 
-def secured_server(database_url: str, embedder: Any) -> Iterator[LiveServer]:
-    """A live server with authentication on (the keys routes need it) and a chat model, for a
-    fixture to yield."""
+@pytest.fixture
+def openapi_server(database_url: str, embedder: Any) -> Iterator[LiveServer]:
+    """A live server with authentication on (the keys routes need it) and a chat model."""
     settings = make_settings(
         database_url, auth_enabled=True, auth_jwt_secret=JWT_SECRET, worker_enabled=False
     )
@@ -76,10 +79,16 @@ def secured_server(database_url: str, embedder: Any) -> Iterator[LiveServer]:
     stop()
 
 
-def admin_headers() -> dict[str, str]:
-    """An admin key for `secured_server`."""
+def exercise_and_check(
+    server: LiveServer, exercise: Callable[[Recorder], None], in_scope: Scope
+) -> None:
+    """Run `exercise` with an admin key against an `openapi_server`, then `check_recorded`."""
     token = keys.mint_admin(JwtCodec(JWT_SECRET), utcnow()).token
-    return {"Authorization": f"Bearer {token}"}
+    with server.client(headers={"Authorization": f"Bearer {token}"}) as client:
+        document = client.get("/openapi.json").json()
+        recorder = Recorder(client)
+        exercise(recorder)
+    check_recorded(document, recorder.seen, in_scope)
 
 
 def operations(document: dict[str, Any], in_scope: Scope) -> Iterator[tuple[str, str, Any]]:

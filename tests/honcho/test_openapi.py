@@ -9,28 +9,12 @@ checks themselves (strict schemas, media types, statuses) are in `tests/openapi_
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import LiveServer
 from tests.honcho.support import uid
-from tests.openapi_checks import (
-    Recorder,
-    admin_headers,
-    check_recorded,
-    operations,
-    secured_server,
-    undescribed,
-)
-
-
-@pytest.fixture
-def secured(database_url: str, embedder: Any) -> Iterator[LiveServer]:
-    """A live server with authentication on (the keys route needs it) and a chat model."""
-    yield from secured_server(database_url, embedder)
+from tests.openapi_checks import Recorder, exercise_and_check, operations, undescribed
 
 
 def _in_scope(path: str) -> bool:
@@ -135,9 +119,5 @@ def test_document_uses_upstream_schema_names(http: httpx.Client) -> None:
     assert components["Page_App_"]["required"] == ["items", "total", "page", "size"]
 
 
-def test_real_responses_validate_against_the_document(secured: LiveServer) -> None:
-    with secured.client(headers=admin_headers()) as client:
-        document = client.get("/openapi.json").json()
-        recorder = Recorder(client)
-        exercise(recorder)
-    check_recorded(document, recorder.seen, _in_scope)
+def test_real_responses_validate_against_the_document(openapi_server: LiveServer) -> None:
+    exercise_and_check(openapi_server, exercise, _in_scope)

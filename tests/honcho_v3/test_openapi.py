@@ -8,30 +8,15 @@ in `tests/openapi_checks.py`, shared with the v1 suite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from mindkeeper.core.services.memory import summaries
 from tests.conftest import LiveServer
 from tests.honcho_v3.memory_support import run_async, summarise
 from tests.honcho_v3.support import uid
-from tests.openapi_checks import (
-    Recorder,
-    admin_headers,
-    check_recorded,
-    operations,
-    secured_server,
-    undescribed,
-)
-
-
-@pytest.fixture
-def secured(database_url: str, embedder: Any) -> Iterator[LiveServer]:
-    """A live server with authentication on (the keys route needs it) and a chat model."""
-    yield from secured_server(database_url, embedder)
+from tests.openapi_checks import Recorder, exercise_and_check, operations, undescribed
 
 
 def _in_scope(path: str) -> bool:
@@ -206,9 +191,5 @@ def test_document_uses_upstream_schema_names(http: httpx.Client) -> None:
     assert set(chat) == {"application/json", "text/event-stream"}
 
 
-def test_real_responses_validate_against_the_document(secured: LiveServer) -> None:
-    with secured.client(headers=admin_headers()) as client:
-        document = client.get("/openapi.json").json()
-        recorder = Recorder(client)
-        exercise(recorder, secured)
-    check_recorded(document, recorder.seen, _in_scope)
+def test_real_responses_validate_against_the_document(openapi_server: LiveServer) -> None:
+    exercise_and_check(openapi_server, lambda r: exercise(r, openapi_server), _in_scope)
