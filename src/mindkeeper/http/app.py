@@ -57,7 +57,10 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     app = FastAPI(
         title="Mindkeeper",
         version=__version__,
-        description="Session and memory server for AI agents: Honcho v1 and Bedrock sessions.",
+        description=(
+            "Session and memory server for AI agents: Honcho v1 and v3, Bedrock sessions and "
+            "Bedrock AgentCore Memory."
+        ),
         lifespan=lifespan,
     )
     app.state.runtime = runtime
