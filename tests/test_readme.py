@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -38,3 +39,37 @@ def run_quick_example(url: str) -> None:
 
 def test_quick_example_runs(server: LiveServer, backend: str) -> None:
     run_quick_example(server.url)
+
+
+def run_v3_quick_example(url: str) -> None:
+    """Run the README's honcho-ai 2.7.0 example (its own interpreter: the SDK is `honcho` too)."""
+    from tests.honcho_v3.sdk import ensure_sdk
+
+    sdk_dir = ensure_sdk()
+    example = _python_blocks()[1].replace("http://127.0.0.1:8000", url)
+    assert "workspace_id=" in example, "the second example is the v3 one"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", ""),
+        "PYTHONPATH": str(sdk_dir),
+        "PYTHONNOUSERSITE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", example],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == (
+        '["I just moved to Lisbon and I\'m learning Portuguese.", '
+        "'Welcome! How is the Portuguese going?']"
+    )
+    assert lines[1] == "['Alice lives in Lisbon']"
+
+
+def test_v3_quick_example_runs(server: LiveServer, backend: str) -> None:
+    run_v3_quick_example(server.url)
