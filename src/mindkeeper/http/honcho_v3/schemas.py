@@ -26,6 +26,13 @@ SCOPE_NAME_MAX = NAME_MAX - len(SCOPE_PEER_PREFIX)
 ScopeName = Annotated[str, Field(min_length=1, max_length=SCOPE_NAME_MAX, pattern=NAME_PATTERN)]
 #: Scopes one request may name.
 SCOPES_MAX = 100
+#: The `scope` option of the recall routes: one scope name, or a list of them (their sessions'
+#: union; an empty list recalls nothing).
+RecallScope = (
+    Annotated[str, Field(min_length=1)]
+    | Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=SCOPES_MAX)]
+    | None
+)
 
 
 def _strip_nul(value: Any) -> Any:
@@ -312,6 +319,7 @@ class MessageSearch(_Body):
     query: str
     filters: dict[str, Any] | None = None
     limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = 10
+    scope: RecallScope = None
 
 
 class RepresentationRequest(_Body):
@@ -325,6 +333,7 @@ class RepresentationRequest(_Body):
     search_max_distance: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     include_most_frequent: bool | None = None
     max_conclusions: Annotated[int, Field(ge=1, le=LIMIT_MAX)] | None = 25
+    scope: RecallScope = None
 
 
 class PeerCardSet(_Body):

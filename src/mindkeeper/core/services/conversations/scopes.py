@@ -64,6 +64,21 @@ async def _require(uow: UnitOfWork, workspace: str, name: str) -> Peer:
     return scope
 
 
+async def session_names(
+    uow: UnitOfWork, workspace: str, names: Sequence[str]
+) -> builtins.list[str]:
+    """Inside an open unit of work: the names of the active sessions of the named scopes
+    (their union, each once); NotFound for a missing scope (or workspace)."""
+    found: dict[str, None] = {}
+    for name in names:
+        if "\x00" in name or "\x00" in workspace:  # no stored name holds one
+            raise scope_not_found(name, workspace)
+        scope = await _require(uow, workspace, name)
+        for session, _ in await uow.scopes.joined(scope.workspace_id, scope.id):
+            found[session] = None
+    return builtins.list(found)
+
+
 async def get(uow: UnitOfWork, workspace: str, name: str) -> Peer:
     """Return the scope, or NotFound."""
     async with uow:

@@ -11,6 +11,9 @@ whole workspace's), the peer card (when `peer_card.use` is on), the session's la
 and recent messages (up to `HISTORY_TOKENS`), and the target's messages nearest to the query
 (where the observer could see them). What was read is the answer's evidence.
 
+`scope` (scope names) narrows all of it to the sessions of those scopes, within any session
+allowlist (an unknown scope is NotFound; a scope without sessions recalls nothing).
+
 `reasoning_level` sets how much is read and how long the answer may be (`LEVELS`).
 """
 
@@ -23,10 +26,12 @@ from typing import Any
 import numpy as np
 
 from mindkeeper.core.entities import Peer, Session
+from mindkeeper.core.filters.tree import In, Kind, Never, Node
 from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import Conclusion, NamedMessage, Pair, SearchScope
 from mindkeeper.core.ports.models import ChatModel, Prompt
 from mindkeeper.core.services.conversations import peers as named_peers
+from mindkeeper.core.services.conversations import scopes as named_scopes
 from mindkeeper.core.services.conversations import workspaces as named_workspaces
 from mindkeeper.core.services.conversations.scope import (
     peer_not_found,
@@ -60,6 +65,7 @@ class Question:
     filters: dict[str, Any] | None = None
     reasoning_level: str = "low"
     response_format: Any = None
+    scope: str | Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,7 @@ class ChatCall:
 
 def _checked(question: Question) -> tuple[list[str] | None, dict[str, Any] | None]:
     allowlist = recall.session_allowlist(question.filters, question.session)
+    recall.scope_names(question.scope)
     schema = None
     if question.response_format is not None:
         schema = response_format.check(question.response_format)
@@ -118,6 +125,8 @@ class _Scope:
     session: Session | None
     allowed: tuple[str, ...] | None
     names: dict[str, str]
+    #: The message filter of the allowed sessions (by name), None when all are allowed.
+    where: Node | None = None
 
 
 async def _session_ids(
@@ -150,10 +159,18 @@ async def _scope(uow: UnitOfWork, question: Question, allowlist: list[str] | Non
         session = await uow.sessions.get_by_name(ws.id, question.session)
         if session is None or not session.is_active:
             raise session_not_found(question.session, question.workspace)
-    allowed = await _session_ids(uow, ws.id, allowlist)
-    if allowed is None and session is not None:
-        allowed = (session.id,)
-    return _Scope(ws.id, observer, target, session, allowed, {})
+    wanted = allowlist
+    if wanted is None and question.session is not None:
+        wanted = [question.session]
+    scoped = recall.scope_names(question.scope)
+    if scoped is not None:
+        in_scopes = await named_scopes.session_names(uow, question.workspace, scoped)
+        wanted = recall.narrow(wanted, in_scopes)
+    allowed = await _session_ids(uow, ws.id, wanted)
+    where: Node | None = None
+    if wanted is not None:
+        where = In("session", Kind.TEXT, tuple(wanted)) if wanted else Never()
+    return _Scope(ws.id, observer, target, session, allowed, {}, where)
 
 
 def _configuration(scope: _Scope, workspace: Any) -> configuration.Resolved:
@@ -188,7 +205,7 @@ async def _gather(
     read: list[NamedMessage] = []
     summary = None
     recent: list[tuple[str, str]] = []
-    if scope.session is not None:
+    if scope.session is not None and (scope.allowed is None or scope.session.id in scope.allowed):
         calls.append(ToolCall("get_session_history", {"session_id": scope.session.name}))
         short = await session_summaries.latest(
             uow, scope.session.id, session_summaries.SHORT, runtime.tokens.count
@@ -208,6 +225,7 @@ async def _gather(
             scope.session.id if scope.session is not None else None,
             scope.target.id,
             perspective,
+            scope.where,
         )
         keys = await uow.message_index.nearest(search, vector, embedder.model_id, message_k)
         seen = {m.message.id for m in read}

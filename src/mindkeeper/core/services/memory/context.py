@@ -21,6 +21,7 @@ import numpy as np
 from mindkeeper.core.entities import Peer, Session, Workspace
 from mindkeeper.core.ports import Runtime, UnitOfWork
 from mindkeeper.core.ports.derived import NamedMessage, Pair
+from mindkeeper.core.services.conversations import scopes
 from mindkeeper.core.services.conversations.scope import peer_not_found
 from mindkeeper.core.services.memory import names, recall, representation, summaries
 from mindkeeper.core.services.memory.representation import Options
@@ -51,18 +52,24 @@ async def peer_representation(
     session: str | None,
     filters: dict[str, Any] | None,
     options: Options,
+    scope: str | Sequence[str] | None = None,
 ) -> str:
     """The peer's representation of `target` (itself by default), "" when there is nothing;
-    `session` and the allowlist in `filters` keep conclusions of those sessions only."""
+    `session` and the allowlist in `filters` keep conclusions of those sessions only, and
+    `scope` those of the sessions of the named scopes (NotFound for an unknown scope)."""
     allowlist = recall.session_allowlist(filters, session)
+    scoped = recall.scope_names(scope)
     vector = await representation.embed_query(runtime.embedder, options)
     async with runtime.uow(write=False) as uow:
+        wanted = [session] if session is not None else allowlist
+        if scoped is not None:
+            in_scopes = await scopes.session_names(uow, workspace, scoped)
+            wanted = recall.narrow(wanted, in_scopes)
         ws = await _workspace(uow, workspace)
         observer = await _peer(uow, ws, peer)
         observed = observer if target is None else await _peer(uow, ws, target)
         if ws is None or observer is None or observed is None:
             return ""
-        wanted = [session] if session is not None else allowlist
         session_ids = None
         if wanted is not None:
             usable = [name for name in wanted if names.storable(name)]
@@ -114,6 +121,9 @@ class SessionContextRequest:
     peer_perspective: str | None = None
     limit_to_session: bool = False
     options: Options = field(default_factory=lambda: Options(max_conclusions=100))
+    #: Scope names and a session allowlist that narrow the representation's conclusions.
+    scope: Sequence[str] | None = None
+    sessions: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,7 @@ async def _view(
     found: Session | None,
     request: SessionContextRequest,
     vector: np.ndarray | None,
+    wanted: list[str] | None,
 ) -> tuple[str, list[str] | None]:
     assert request.peer_target is not None
     observer_name = request.peer_perspective or request.peer_target
@@ -159,9 +170,13 @@ async def _view(
     )
     if observer is None:
         raise peer_not_found(observer_name, workspace)
-    session_ids = None
+    session_ids: tuple[str, ...] | None = None
     if request.limit_to_session:
         session_ids = () if found is None else (found.id,)
+    if wanted is not None:
+        usable = [name for name in wanted if names.storable(name)]
+        named = tuple((await uow.conclusions.session_ids(ws.id, usable)).values())
+        session_ids = named if session_ids is None else tuple(i for i in session_ids if i in named)
     pair = Pair(ws.id, observer.id, target.id, session_ids)
     text = await representation.build(uow, pair, request.options, vector, _model(runtime))
     card = await uow.peer_cards.get(ws.id, observer.id, target.id)
@@ -171,14 +186,20 @@ async def _view(
 async def session_context(
     runtime: Runtime, workspace: str, session: str, request: SessionContextRequest
 ) -> SessionContext:
-    """The session's context within `request.tokens` (empty for an unknown session)."""
+    """The session's context within `request.tokens` (empty for an unknown session); `scope`
+    and `sessions` narrow the representation to conclusions of those sessions (NotFound for
+    an unknown scope)."""
     if request.peer_perspective is not None and request.peer_target is None:
         raise Invalid("peer_target must be provided if peer_perspective is provided")
+    wanted = None if request.sessions is None else recall.listed_sessions(request.sessions)
+    scoped = recall.scope_names(request.scope)
     count = runtime.tokens.count
     vector = None
     if request.peer_target is not None:
         vector = await representation.embed_query(runtime.embedder, request.options)
     async with runtime.uow(write=False) as uow:
+        if scoped is not None:
+            wanted = recall.narrow(wanted, await scopes.session_names(uow, workspace, scoped))
         ws = await _workspace(uow, workspace)
         found = None
         if ws is not None and names.storable(session):
@@ -187,7 +208,7 @@ async def session_context(
         text: str | None = None
         card: list[str] | None = None
         if request.peer_target is not None:
-            text, card = await _view(runtime, uow, ws, workspace, found, request, vector)
+            text, card = await _view(runtime, uow, ws, workspace, found, request, vector, wanted)
             budget -= count(text) + (count("\n".join(card)) if card else 0)
         if found is None:
             return SessionContext(session, workspace, [], None, text, card)

@@ -4,7 +4,7 @@ workspace's POST /v3/workspaces/{workspace_id}/chat, whole (`{"content": ...}`) 
 Streams are v3's server-sent events: one `data: {"delta": {"content": "<chunk>"}, "done":
 false}` event per chunk, then `data: {"done": true}` (with `"evidence"` when asked for).
 Everything that can fail is checked before the headers are sent, unlike upstream: the
-allowlist and the response format (422), an unknown target or session (404), a missing model
+allowlist and the response format (422), an unknown target, session or scope (404), a missing model
 and a provider that fails before its first chunk (503, `x-should-retry: false` when retrying
 cannot help). Only a provider failure after the first chunk truncates a stream.
 """
@@ -30,6 +30,7 @@ from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import ok
 from mindkeeper.http.honcho_v3.errors import V3Route
 from mindkeeper.http.honcho_v3.mapping import timestamp
+from mindkeeper.http.honcho_v3.schemas import RecallScope
 from mindkeeper.http.responses import JSONBytes
 
 log = logging.getLogger("mindkeeper.http")
@@ -62,6 +63,7 @@ class WorkspaceChatOptions(_Body):
     reasoning_level: ReasoningLevel = "low"
     response_format: Any = None
     include_evidence: bool = False
+    scope: RecallScope = None
 
 
 class DialecticOptions(WorkspaceChatOptions):
@@ -176,6 +178,7 @@ async def peer_chat(
         filters=body.filters,
         reasoning_level=body.reasoning_level,
         response_format=body.response_format,
+        scope=body.scope,
     )
     return await _reply(runtime, question, body, peer=True)
 
@@ -193,5 +196,6 @@ async def workspace_chat(
         session=body.session_id,
         reasoning_level=body.reasoning_level,
         response_format=body.response_format,
+        scope=body.scope,
     )
     return await _reply(runtime, question, body, peer=False)

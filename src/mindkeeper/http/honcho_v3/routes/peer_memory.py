@@ -62,7 +62,8 @@ async def set_card(
 async def get_representation(
     workspace_id: str, peer_id: str, body: RepresentationRequest, runtime: RuntimeDep
 ) -> Response:
-    """The peer's representation of `target` (itself by default), as markdown."""
+    """The peer's representation of `target` (itself by default), as markdown; `scope`
+    keeps conclusions of the named scopes' sessions (404 for an unknown scope)."""
     options = Options(
         max_conclusions=body.max_conclusions or 25,
         search_query=body.search_query,
@@ -71,7 +72,14 @@ async def get_representation(
         include_most_frequent=bool(body.include_most_frequent),
     )
     text = await context.peer_representation(
-        runtime, workspace_id, peer_id, body.target, body.session_id, body.filters, options
+        runtime,
+        workspace_id,
+        peer_id,
+        body.target,
+        body.session_id,
+        body.filters,
+        options,
+        scope=body.scope,
     )
     return ok({"representation": text})
 

@@ -1,5 +1,6 @@
 """Message search: /v3/workspaces/{workspace_id}/search, .../peers/{peer_id}/search and
-.../sessions/{session_id}/search (hybrid: meaning and text)."""
+.../sessions/{session_id}/search (hybrid: meaning and text; `scope` keeps the messages of the
+named scopes' sessions)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ router = APIRouter(
 @router.post("/search", response_model=list[responses.V3Message])
 async def search_workspace(workspace_id: str, body: MessageSearch, runtime: RuntimeDep) -> Response:
     """Messages of the workspace matching the query (a bare array, best first)."""
-    found = await search.search(runtime, workspace_id, body.query, body.filters, body.limit)
+    found = await search.search(
+        runtime, workspace_id, body.query, body.filters, body.limit, scope=body.scope
+    )
     return ok([mapping.named_message(m, workspace_id) for m in found])
 
 
@@ -36,7 +39,7 @@ async def search_peer(
 ) -> Response:
     """Messages sent by the peer matching the query."""
     found = await search.search(
-        runtime, workspace_id, body.query, body.filters, body.limit, peer=peer_id
+        runtime, workspace_id, body.query, body.filters, body.limit, peer=peer_id, scope=body.scope
     )
     return ok([mapping.named_message(m, workspace_id) for m in found])
 
@@ -47,6 +50,12 @@ async def search_session(
 ) -> Response:
     """Messages of the session matching the query."""
     found = await search.search(
-        runtime, workspace_id, body.query, body.filters, body.limit, session=session_id
+        runtime,
+        workspace_id,
+        body.query,
+        body.filters,
+        body.limit,
+        session=session_id,
+        scope=body.scope,
     )
     return ok([mapping.named_message(m, workspace_id) for m in found])

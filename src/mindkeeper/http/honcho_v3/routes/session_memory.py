@@ -26,6 +26,8 @@ router = APIRouter(
 )
 
 TopK = Annotated[int | None, Query(ge=1, le=LIMIT_MAX)]
+#: Repeated query parameters: scope names and a session allowlist.
+Names = Annotated[list[str] | None, Query()]
 MaxDistance = Annotated[float | None, Query(ge=0.0, le=1.0)]
 Tokens = Annotated[int | None, Query(le=context.MAX_TOKENS)]
 
@@ -45,9 +47,12 @@ async def get_session_context(
     search_max_distance: MaxDistance = None,
     include_most_frequent: bool = False,
     max_conclusions: TopK = None,
+    scope: Names = None,
+    sessions: Names = None,
 ) -> Response:
     """Recent messages within the token budget, the summary before them and, with a
-    `peer_target`, a peer's representation and card."""
+    `peer_target`, a peer's representation and card (`scope` and `sessions` keep its
+    conclusions of those sessions; 404 for an unknown scope)."""
     request = context.SessionContextRequest(
         tokens=context.MAX_TOKENS if tokens is None else tokens,
         summary=summary,
@@ -61,6 +66,8 @@ async def get_session_context(
             search_max_distance=search_max_distance,
             include_most_frequent=include_most_frequent,
         ),
+        scope=scope,
+        sessions=sessions,
     )
     found = await context.session_context(runtime, workspace_id, session_id, request)
     return ok(
