@@ -446,3 +446,28 @@ def test_cli_mints_v3_keys(
     assert "--workspace is required when scoping a key to a peer or session" in no_workspace.stderr
     mixed = _cli(env, "keys", "create", "--workspace", a, "--app-id", "x")
     assert mixed.returncode == 2 and "either --admin" in mixed.stderr
+
+
+def test_recall_through_a_scope_needs_a_workspace_key(
+    admin_http: httpx.Client, as_key: Callable[[str], httpx.Client]
+) -> None:
+    world = build_world(admin_http, count=1, scopes=True)
+    ws = world.workspaces[0]
+    base = f"/v3/workspaces/{ws}"
+    peer = as_key(mint(admin_http, workspace_id=ws, peer_id="alice"))
+    session = as_key(mint(admin_http, workspace_id=ws, session_id="s1"))
+    workspace = as_key(mint(admin_http, workspace_id=ws))
+    # A narrower key may recall without a scope, but naming one (known or not) is refused
+    # before anything could tell whether it exists.
+    ok(peer.post(f"{base}/peers/alice/search", json={"query": "x"}), 200)
+    for scope in ("sc", "no-such-scope", ["sc"]):
+        body = {"query": "x", "scope": scope}
+        refused(peer.post(f"{base}/peers/alice/search", json=body), NOT_PERMITTED)
+        refused(peer.post(f"{base}/peers/alice/representation", json=body), NOT_PERMITTED)
+        refused(session.post(f"{base}/sessions/s1/search", json=body), NOT_PERMITTED)
+    refused(session.get(f"{base}/sessions/s1/context", params={"scope": "sc"}), NOT_PERMITTED)
+    ok(session.get(f"{base}/sessions/s1/context"), 200)
+    # A workspace key recalls through the scope; an unknown one is its 404.
+    ok(workspace.post(f"{base}/peers/alice/search", json={"query": "x", "scope": "sc"}), 200)
+    missing = workspace.post(f"{base}/search", json={"query": "x", "scope": "no-such-scope"})
+    assert missing.status_code == 404, missing.text

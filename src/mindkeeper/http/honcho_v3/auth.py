@@ -232,6 +232,10 @@ class V3Guard(BearerGuard[Rule]):
         workspace = params.get("workspace_id")
         if not rule.workspace or key.workspace_name is None or key.workspace_name != workspace:
             raise Unauthorized(NOT_PERMITTED)
+        if (key.peer_name or key.session_name) and await _names_scope(request):
+            # Recall through a scope needs a workspace key (a narrower one could otherwise
+            # learn which scope names exist from the 404).
+            raise Unauthorized(NOT_PERMITTED)
         if key.session_name is not None:
             if not (rule.session and params.get("session_id") == key.session_name):
                 raise Unauthorized(NOT_PERMITTED)
@@ -322,6 +326,18 @@ class V3Guard(BearerGuard[Rule]):
             await access.is_active_member(self._read(), workspace, name, peer)
         ):
             raise Unauthorized(UNAUTHORIZED)
+
+
+async def _names_scope(request: Request) -> bool:
+    """Whether the request asks for recall through a scope (`scope` in the query or body)."""
+    if "scope" in request.query_params:
+        return True
+    if request.method in ("GET", "DELETE", "HEAD"):
+        return False
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        return False  # forms (uploads) are read by their route and carry no scope
+    return (await json_object(request)).get("scope") is not None
 
 
 async def authorize(request: Request) -> None:
