@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import check, run_load, serve
+from common import check, cpu_seconds, run_load, serve
 
 
 async def setup(url: str) -> tuple[str, str]:
@@ -35,18 +35,6 @@ async def setup(url: str) -> tuple[str, str]:
         async with http.post(base, json={"metadata": {"deriver_disabled": True}}) as r:
             session = (await r.json())["id"]
     return f"{base}/{session}/messages", f"{base}?session_id={session}"
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a server process and its children."""
-    import psutil
-
-    proc = psutil.Process(pid)
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        times = p.cpu_times()
-        total += times.user + times.system
-    return total
 
 
 async def measure(

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,16 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_honcho import JSON, Fixture, setup
-from common import ROOT, ServerProcess, check, embedded_postgres, free_port, run_load
+from common import (
+    ROOT,
+    Result,
+    ServerProcess,
+    check,
+    embedded_postgres,
+    free_port,
+    interleave,
+    run_load,
+)
 
 VARIANTS = ("documented", "bare")
 
@@ -133,8 +141,8 @@ async def documented_operations(base: str) -> int:
     )
 
 
-async def one_slot(fx: Fixture, scenario: str, concurrency: int, duration: float) -> float:
-    """Run one scenario against one server; return requests per second."""
+async def v1_slot(fx: Fixture, scenario: str, concurrency: int, duration: float) -> Result:
+    """Run one v1 scenario ("create message" or "get session") against one server."""
     message = json.dumps({"content": "hello there, how are you today?", "is_user": True})
     sessions_url = f"{fx.base}/v1/apps/{fx.app}/users/{fx.user}/sessions"
 
@@ -151,38 +159,29 @@ async def one_slot(fx: Fixture, scenario: str, concurrency: int, duration: float
     result = await run_load(scenario, op, concurrency, duration)
     if result.errors:
         raise RuntimeError(f"{scenario}: {result.errors} failed requests")
-    return result.rps
+    return result
+
+
+async def one_slot(fx: Fixture, scenario: str, concurrency: int, duration: float) -> float:
+    """Run one scenario against one server; return requests per second."""
+    return (await v1_slot(fx, scenario, concurrency, duration)).rps
 
 
 async def compare(
     name: str, fixtures: dict[str, Fixture], rounds: int, duration: float, conc: int
 ) -> None:
     """Interleave the variants round by round and print the figures."""
+    scenarios = ("create message", "get session")
     for v in VARIANTS:  # warm both up before measuring
-        for scenario in ("create message", "get session"):
+        for scenario in scenarios:
             await one_slot(fixtures[v], scenario, conc, min(duration, 1.0))
-    print(f"\n### {name}: documented / bare, concurrency {conc}, {duration:g} s per slot\n")
-    print("| round | scenario | documented req/s | bare req/s | ratio |")
-    print("|---:|---|---:|---:|---:|")
-    ratios: dict[str, list[float]] = {"create message": [], "get session": []}
-    for round_ in range(1, rounds + 1):
-        order = VARIANTS if round_ % 2 else VARIANTS[::-1]
-        for scenario in ratios:
-            rps = {v: await one_slot(fixtures[v], scenario, conc, duration) for v in order}
-            ratio = rps["documented"] / rps["bare"]
-            ratios[scenario].append(ratio)
-            print(
-                f"| {round_} | {scenario} | {rps['documented']:,.0f} | {rps['bare']:,.0f} "
-                f"| {ratio:.3f} |",
-                flush=True,
-            )
-    print()
-    for scenario, values in ratios.items():
-        print(
-            f"{name}, concurrency {conc}, {scenario}: median ratio {statistics.median(values):.3f} "
-            f"(min {min(values):.3f}, max {max(values):.3f}, {len(values)} rounds)"
-        )
-    sys.stdout.flush()
+    await interleave(
+        f"{name}: documented / bare, concurrency {conc}, {duration:g} s per slot",
+        VARIANTS,
+        scenarios,
+        lambda v, scenario: one_slot(fixtures[v], scenario, conc, duration),
+        rounds,
+    )
 
 
 async def response_model_runs(url: str, variant: str, requests: int = 100) -> int:

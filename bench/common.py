@@ -11,11 +11,12 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,3 +195,80 @@ def print_table(title: str, results: list[Result]) -> None:
 def rng(seed: int = 7) -> random.Random:
     """A seeded random generator, for repeatable request mixes."""
     return random.Random(seed)
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes) and core count, for the printed figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and its children."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+@dataclass
+class Slot:
+    """What one A/B slot measured: throughput and, when known, server CPU per request."""
+
+    rps: float
+    cpu_us: float | None = None
+
+
+async def interleave(
+    title: str,
+    variants: tuple[str, str],
+    scenarios: Sequence[str],
+    slot: Callable[[str, str], Awaitable[float | Slot]],
+    rounds: int,
+) -> dict[str, list[float]]:
+    """Compare two variants round by round; return the ratios first / second per scenario.
+
+    Each round runs every scenario on both variants (`slot(variant, scenario)` returns
+    requests per second, or a `Slot` that also has the server's CPU time per request),
+    alternating which goes first (A B, then B A), so drift (database growth, caches, CPU
+    frequency, other load) falls on both alike. Prints the figures per slot, the ratios per
+    round, and their medians over rounds. CPU per request depends less than throughput on
+    what else the machine runs.
+    """
+    first, second = variants
+    ratios: dict[str, list[float]] = {scenario: [] for scenario in scenarios}
+    cpu_ratios: dict[str, list[float]] = {scenario: [] for scenario in scenarios}
+    print(f"\n### {title}\n")
+    header = f"| round | scenario | {first} req/s | {second} req/s | {first} / {second} |"
+    for round_ in range(1, rounds + 1):
+        order = variants if round_ % 2 else variants[::-1]
+        for scenario in scenarios:
+            got = {v: await slot(v, scenario) for v in order}
+            slots = {v: g if isinstance(g, Slot) else Slot(g) for v, g in got.items()}
+            a, b = slots[first], slots[second]
+            with_cpu = a.cpu_us is not None and b.cpu_us is not None
+            if round_ == 1 and scenario == scenarios[0]:
+                cpu_header = f" {first} CPU µs/req | {second} CPU µs/req | CPU {first} / {second} |"
+                print(header + (cpu_header if with_cpu else ""))
+                print("|---:|---|---:|---:|---:|" + ("---:|---:|---:|" if with_cpu else ""))
+            ratios[scenario].append(a.rps / b.rps)
+            row = f"| {round_} | {scenario} | {a.rps:,.0f} | {b.rps:,.0f} | {a.rps / b.rps:.3f} |"
+            if a.cpu_us is not None and b.cpu_us is not None:
+                cpu_ratios[scenario].append(a.cpu_us / b.cpu_us)
+                row += f" {a.cpu_us:,.0f} | {b.cpu_us:,.0f} | {a.cpu_us / b.cpu_us:.3f} |"
+            print(row, flush=True)
+    print()
+    for scenario, values in ratios.items():
+        line = (
+            f"{title}, {scenario}: median ratio {statistics.median(values):.3f} "
+            f"(min {min(values):.3f}, max {max(values):.3f}, {len(values)} rounds)"
+        )
+        if cpu_ratios[scenario]:
+            line += f"; server CPU per request ratio {statistics.median(cpu_ratios[scenario]):.3f}"
+        print(line)
+    sys.stdout.flush()
+    return ratios
