@@ -3,10 +3,16 @@ themselves in workspaces with unique names), a raw HTTP client, and the honcho-a
 run in a subprocess against that server (`sdk.run(script, **params)`, see `sdk.py`).
 
 Other suites reuse the SDK harness through the `honcho_sdk_dir` and `sdk` fixtures.
+
+While the suite runs, SDK scripts record the SDK methods they call in one file per session
+(`sdk.CALLS_ENV`); `test_sdk_coverage.py` is moved after every other test of the session and
+checks that record when the whole folder was collected.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +22,50 @@ import pytest
 
 from mindkeeper.bootstrap import build_runtime
 from tests.conftest import LiveServer, make_settings, start_server
-from tests.honcho_v3.sdk import SdkRunner, ensure_sdk
+from tests.honcho_v3.sdk import CALLS_ENV, SdkRunner, ensure_sdk
+
+#: The test that checks which SDK methods the session's scripts called.
+COVERAGE_TEST = Path(__file__).parent / "test_sdk_coverage.py"
+#: The file of recorded SDK calls, and the value of `CALLS_ENV` before the session.
+SDK_CALLS = pytest.StashKey[tuple[Path, str | None]]()
+#: Node ids of this folder's tests that were deselected (`-k`, `-m`).
+DESELECTED = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Name a fresh file for the SDK calls of this session in the environment that SDK
+    scripts inherit."""
+    fd, name = tempfile.mkstemp(prefix="honcho-sdk-calls-", suffix=".tsv")
+    os.close(fd)
+    config.stash[SDK_CALLS] = (Path(name), os.environ.get(CALLS_ENV))
+    config.stash[DESELECTED] = []
+    os.environ[CALLS_ENV] = name
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SDK_CALLS not in config.stash:
+        return
+    path, before = config.stash[SDK_CALLS]
+    path.unlink(missing_ok=True)
+    if before is None:
+        os.environ.pop(CALLS_ENV, None)
+    else:
+        os.environ[CALLS_ENV] = before
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the SDK coverage check after every other test of the session."""
+    last = [item for item in items if item.path == COVERAGE_TEST]
+    if last:
+        items[:] = [item for item in items if item.path != COVERAGE_TEST] + last
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent == here and DESELECTED in item.config.stash:
+            item.config.stash[DESELECTED].append(item.nodeid)
 
 
 @pytest.fixture(scope="module")
