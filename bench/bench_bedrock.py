@@ -162,14 +162,17 @@ async def seed_steps(
     ids = [str(uuid.uuid4()) for _ in range(count)]
     try:
         async with engine.begin() as conn:
-            session_key = (
+            session_key, account_id = (
                 await conn.execute(
-                    select(agent_sessions.c.id).where(agent_sessions.c.public_id == session_id)
+                    select(agent_sessions.c.id, agent_sessions.c.account_id).where(
+                        agent_sessions.c.public_id == session_id
+                    )
                 )
-            ).scalar_one()
+            ).one()
             invocation_key = (
                 await conn.execute(
                     select(invocations.c.id).where(
+                        invocations.c.account_id == account_id,
                         invocations.c.session_key == session_key,
                         invocations.c.public_id == invocation_id,
                     )
@@ -178,6 +181,7 @@ async def seed_steps(
             for start in range(0, count, 10_000):
                 rows = [
                     {
+                        "account_id": account_id,
                         "session_key": session_key,
                         "invocation_key": invocation_key,
                         "public_id": ids[i],

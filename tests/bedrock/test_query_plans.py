@@ -18,15 +18,24 @@ from sqlalchemy.pool import NullPool
 from mindkeeper.storage.repositories import agents as repo
 
 T = datetime(2025, 3, 1, tzinfo=UTC)
+ACCOUNT = {"b_account": "000000000000"}
 LISTINGS = {
-    "session steps": (repo._SESSION_STEPS, {"b_session": 1}, "session_key_step_time_id"),
+    "session steps": (
+        repo._SESSION_STEPS,
+        {**ACCOUNT, "b_session": 1},
+        "account_id_session_key_step_time_id",
+    ),
     "invocation steps": (
         repo._INVOCATION_STEPS,
-        {"b_invocation": 1},
+        {**ACCOUNT, "b_invocation": 1},
         "invocation_key_step_time_id",
     ),
-    "invocations": (repo._INVOCATIONS, {"b_session": 1}, "session_key_created_at_id"),
-    "sessions": (repo._SESSIONS, {"b_account": "000000000000"}, "account_id_created_at_id"),
+    "invocations": (
+        repo._INVOCATIONS,
+        {**ACCOUNT, "b_session": 1},
+        "account_id_session_key_created_at_id",
+    ),
+    "sessions": (repo._SESSIONS, ACCOUNT, "account_id_created_at_id"),
 }
 
 

@@ -30,7 +30,7 @@ from mindkeeper.cli.main import main
 from mindkeeper.storage.tables import metadata
 from mindkeeper.storage.transfer.plan import EXCLUDED, export_plan
 from tests.conftest import LiveServer, _pg_copy
-from tests.fill import fill_all
+from tests.fill import bedrock, fill_all
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -249,3 +249,40 @@ def test_workspace_export(
     cli("import", str(part), "--database-url", target)
     assert asyncio.run(counts(target))["messages"] == len(messages)
     assert main(["export", "--workspace", "nope", "--database-url", target]) == 1
+
+
+def _without(lines: list[str], tables: tuple[str, ...], column: str) -> list[str]:
+    """The lines with one column removed from the sections of `tables`."""
+    out, drop = [], None
+    for line in lines:
+        value = json.loads(line)
+        if isinstance(value, dict) and value.get("table") in tables:
+            drop = [c for c, _ in value["columns"]].index(column)
+        elif isinstance(value, dict):
+            drop = None
+        if drop is not None:
+            del (value["columns"] if isinstance(value, dict) else value)[drop]
+            line = json.dumps(value)
+        out.append(line)
+    return out
+
+
+def test_an_export_without_the_agent_children_accounts_imports(
+    backend: str, filled: LiveServer, fresh_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A file of the schema before invocations, steps and session tags carried their account
+    (revision 0007) imports: each row takes its session's account."""
+    whole, older, again = (tmp_path / n for n in ("whole.jsonl", "older.jsonl", "again.jsonl"))
+    bedrock(filled.url).create_session(tags={"team": "blue", "stage": "test"})
+    cli("export", "--database-url", filled.settings.database_url, "-o", str(whole))
+    lines = whole.read_bytes().decode().splitlines()
+    children = ("invocations", "invocation_steps", "agent_session_tags")
+    stripped = _without(lines, children, "account_id")
+    assert all("account_id" not in row for t in children for row in rows_of(stripped, t))
+    older.write_text("\n".join(stripped) + "\n")
+    target = fresh_url(other(backend))
+    cli("import", str(older), "--database-url", target)
+    cli("export", "--database-url", target, "-o", str(again))
+    assert body(again) == body(whole)
+    for table in children:
+        assert rows_of(body(again), table), table

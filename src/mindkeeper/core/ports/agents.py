@@ -2,8 +2,8 @@
 
 The repository works inside the unit of work's transaction and never commits. Every session
 lookup is scoped by account, so a session of another account reads as missing. Children
-(invocations, steps, tags) are addressed through their session's internal key and are removed
-with it. Listings are newest first with keyset cursors and never use offsets.
+(invocations, steps, tags) are addressed through their session (its account and internal key)
+and are removed with it. Listings are newest first with keyset cursors and never use offsets.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class AgentRepository(Protocol):
 
     async def update_session(
         self,
-        session_key: int,
+        session: StoredSession,
         *,
         now: datetime,
         metadata_blob: bytes | None = None,
@@ -78,7 +78,7 @@ class AgentRepository(Protocol):
         """Set the given fields and `last_updated_at = now`; return the new row."""
         ...
 
-    async def touch_session(self, session_key: int, now: datetime) -> None:
+    async def touch_session(self, session: StoredSession, now: datetime) -> None:
         """Set `last_updated_at = now`."""
         ...
 
@@ -93,7 +93,7 @@ class AgentRepository(Protocol):
         """Set EXPIRED on sessions (all or `keys`) idle since `idle_before`; return the count."""
         ...
 
-    async def delete_session(self, session_key: int) -> None:
+    async def delete_session(self, session: StoredSession) -> None:
         """Remove the session with its invocations, steps and tags."""
         ...
 
@@ -144,14 +144,14 @@ class AgentRepository(Protocol):
         """Return a page of the session's (or one invocation's) steps, newest step time first."""
         ...
 
-    async def get_tags(self, session_key: int) -> StringMap:
+    async def get_tags(self, session: StoredSession) -> StringMap:
         """Return the session's tags."""
         ...
 
-    async def put_tags(self, session_key: int, tags: StringMap) -> None:
+    async def put_tags(self, session: StoredSession, tags: StringMap) -> None:
         """Add or overwrite tags."""
         ...
 
-    async def remove_tags(self, session_key: int, keys: Sequence[str]) -> None:
+    async def remove_tags(self, session: StoredSession, keys: Sequence[str]) -> None:
         """Remove the tags with those keys (absent keys are ignored)."""
         ...

@@ -136,7 +136,7 @@ async def require_writable(
         return session
     session = await require(uow, account_id, session_id)
     await refuse_unless_active(runtime, uow, session, now)
-    await uow.agents.touch_session(session.key, now)
+    await uow.agents.touch_session(session, now)
     return replace(session, last_updated_at=now)
 
 
@@ -174,7 +174,7 @@ async def create(
         stored = await uow.agents.add_session(
             NewSession(session_id, account_id, blob, key_ref, now)
         )
-        await uow.agents.put_tags(stored.key, tags)
+        await uow.agents.put_tags(stored, tags)
         await uow.commit()
     return view(runtime, stored, SessionStatus.ACTIVE, metadata)
 
@@ -217,7 +217,7 @@ async def update(
         if metadata is not None:
             require_key(runtime, stored)
             blob = seal_metadata(runtime, account_id, session_id, stored.key_ref, metadata)
-        updated = await uow.agents.update_session(stored.key, now=now, metadata_blob=blob)
+        updated = await uow.agents.update_session(stored, now=now, metadata_blob=blob)
         await uow.commit()
     return view(runtime, updated, SessionStatus.ACTIVE, metadata)
 
@@ -231,7 +231,7 @@ async def end(runtime: Runtime, account_id: str, session_id: str) -> AgentSessio
             return view(runtime, stored, SessionStatus.ENDED, None)
         await refuse_unless_active(runtime, uow, stored, now)
         ended = await uow.agents.update_session(
-            stored.key, now=now, status=SessionStatus.ENDED, ended_at=now
+            stored, now=now, status=SessionStatus.ENDED, ended_at=now
         )
         await uow.commit()
     return view(runtime, ended, SessionStatus.ENDED, None)
@@ -244,7 +244,7 @@ async def delete(runtime: Runtime, account_id: str, session_id: str) -> None:
         stored = await require(uow, account_id, session_id)
         if effective_status(stored, now, runtime) is SessionStatus.ACTIVE:
             raise Conflict(f"Session {session_id} is ACTIVE; end it before deleting it")
-        await uow.agents.delete_session(stored.key)
+        await uow.agents.delete_session(stored)
         await uow.commit()
 
 
@@ -252,16 +252,16 @@ async def list_tags(runtime: Runtime, account_id: str, session_id: str) -> Strin
     """Return the session's tags."""
     async with runtime.uow(write=False) as uow:
         stored = await require(uow, account_id, session_id)
-        return await uow.agents.get_tags(stored.key)
+        return await uow.agents.get_tags(stored)
 
 
 async def tag(runtime: Runtime, account_id: str, session_id: str, tags: StringMap) -> None:
     """Add or overwrite tags, within the per-session limit."""
     async with runtime.uow() as uow:
         stored = await require(uow, account_id, session_id)
-        current = await uow.agents.get_tags(stored.key)
+        current = await uow.agents.get_tags(stored)
         check_tag_count(runtime, len(current.keys() | tags.keys()))
-        await uow.agents.put_tags(stored.key, tags)
+        await uow.agents.put_tags(stored, tags)
         await uow.commit()
 
 
@@ -269,7 +269,7 @@ async def untag(runtime: Runtime, account_id: str, session_id: str, keys: Sequen
     """Remove tags by key; absent keys are ignored."""
     async with runtime.uow() as uow:
         stored = await require(uow, account_id, session_id)
-        await uow.agents.remove_tags(stored.key, keys)
+        await uow.agents.remove_tags(stored, keys)
         await uow.commit()
 
 

@@ -1,9 +1,12 @@
 """Agent sessions, invocations, steps and tags: SQL Core queries with newest-first keyset pages.
 
-Hot statements are built once with bound parameters (no per-request construction or cache-key
-work). A listing orders by (time DESC, id DESC) over an index on (parent, time, id). The first
-page also reads the table's highest id; later pages never look past it, so rows inserted during
-a walk neither appear in nor shift the pages still to come.
+Every statement on a session or its children filters by the account (the tenant key that
+every row carries), and joins match it on both sides; only the expiry and purge sweeps span
+all accounts. Hot statements are built once with bound parameters (no per-request
+construction or cache-key work). A listing orders by (time DESC, id DESC) over an index on
+(account, parent, time, id), or (invocation, time, id) for one invocation's steps. The first
+page also reads the table's highest id; later pages never look past it, so rows inserted
+during a walk neither appear in nor shift the pages still to come.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ _SESSION = (
 )
 _SUMMARY = (s.c.id, s.c.public_id, s.c.account_id, s.c.status, s.c.created_at, s.c.last_updated_at)
 _STEP_SUMMARY = (st.c.id, st.c.public_id, st.c.step_time, st.c.step_time_digits)
-_STEP_JOIN = st.join(inv, inv.c.id == st.c.invocation_key)
+_STEP_JOIN = st.join(inv, (inv.c.id == st.c.invocation_key) & (inv.c.account_id == st.c.account_id))
 
 
 def _pages(stmt: Select[Any], table: Table, time_col: ColumnElement[Any]) -> tuple[Any, Any]:
@@ -94,7 +97,8 @@ _GET_SESSION = select(*_SESSION).where(
     s.c.account_id == _B("b_account"), s.c.public_id == _B("b_session_id")
 )
 _ADD_SESSION = insert(s).returning(s.c.id)
-_TOUCH = update(s).where(s.c.id == _B("b_key")).values(last_updated_at=_B("b_now"))
+_THIS_SESSION = (s.c.account_id == _B("b_account"), s.c.id == _B("b_key"))
+_TOUCH = update(s).where(*_THIS_SESSION).values(last_updated_at=_B("b_now"))
 _TOUCH_ACTIVE = (
     update(s)
     .where(
@@ -109,15 +113,17 @@ _TOUCH_ACTIVE = (
 _EXPIRE = update(s).where(s.c.status != _EXPIRED, s.c.last_updated_at <= _B("b_before"))
 _EXPIRE_ALL = _EXPIRE.values(status=_EXPIRED)
 _EXPIRE_SOME = _EXPIRE.where(s.c.id.in_(_B("b_keys", expanding=True))).values(status=_EXPIRED)
-_DELETE_SESSION = delete(s).where(s.c.id == _B("b_key"))
+_DELETE_SESSION = delete(s).where(*_THIS_SESSION)
 _SESSIONS = _pages(select(*_SUMMARY).where(s.c.account_id == _B("b_account")), s, s.c.created_at)
 
 _GET_INVOCATION = select(inv.c.id, inv.c.description, inv.c.created_at).where(
-    inv.c.session_key == _B("b_session"), inv.c.public_id == _B("b_invocation")
+    inv.c.account_id == _B("b_account"),
+    inv.c.session_key == _B("b_session"),
+    inv.c.public_id == _B("b_invocation"),
 )
 _INVOCATIONS = _pages(
     select(inv.c.id, inv.c.public_id, inv.c.description, inv.c.created_at).where(
-        inv.c.session_key == _B("b_session")
+        inv.c.account_id == _B("b_account"), inv.c.session_key == _B("b_session")
     ),
     inv,
     inv.c.created_at,
@@ -133,23 +139,30 @@ _GET_STEP = (
         inv.c.public_id.label("invocation_id"),
     )
     .select_from(_STEP_JOIN)
-    .where(st.c.session_key == _B("b_session"), st.c.public_id == _B("b_step"))
+    .where(
+        st.c.account_id == _B("b_account"),
+        st.c.session_key == _B("b_session"),
+        st.c.public_id == _B("b_step"),
+    )
 )
 _SESSION_STEPS = _pages(
     select(*_STEP_SUMMARY, inv.c.public_id.label("invocation_id"))
     .select_from(_STEP_JOIN)
-    .where(st.c.session_key == _B("b_session")),
+    .where(st.c.account_id == _B("b_account"), st.c.session_key == _B("b_session")),
     st,
     st.c.step_time,
 )
 _INVOCATION_STEPS = _pages(
-    select(*_STEP_SUMMARY).where(st.c.invocation_key == _B("b_invocation")), st, st.c.step_time
+    select(*_STEP_SUMMARY).where(
+        st.c.account_id == _B("b_account"), st.c.invocation_key == _B("b_invocation")
+    ),
+    st,
+    st.c.step_time,
 )
 
-_GET_TAGS = select(tg.c.key, tg.c.value).where(tg.c.session_key == _B("b_session"))
-_REMOVE_TAGS = delete(tg).where(
-    tg.c.session_key == _B("b_session"), tg.c.key.in_(_B("b_keys", expanding=True))
-)
+_THESE_TAGS = (tg.c.account_id == _B("b_account"), tg.c.session_key == _B("b_session"))
+_GET_TAGS = select(tg.c.key, tg.c.value).where(*_THESE_TAGS)
+_REMOVE_TAGS = delete(tg).where(*_THESE_TAGS, tg.c.key.in_(_B("b_keys", expanding=True)))
 
 
 def _dialect_statements(make_insert: Any) -> dict[str, Any]:
@@ -162,6 +175,7 @@ def _dialect_statements(make_insert: Any) -> dict[str, Any]:
         "step": make_insert(st)
         .from_select(
             [
+                "account_id",
                 "session_key",
                 "invocation_key",
                 "public_id",
@@ -171,6 +185,7 @@ def _dialect_statements(make_insert: Any) -> dict[str, Any]:
                 "created_at",
             ],
             select(
+                inv.c.account_id,
                 inv.c.session_key,
                 inv.c.id,
                 _B("b_step", type_=st.c.public_id.type),
@@ -178,12 +193,18 @@ def _dialect_statements(make_insert: Any) -> dict[str, Any]:
                 _B("b_digits", type_=st.c.step_time_digits.type),
                 _B("b_payload", type_=st.c.payload.type),
                 _B("b_now", type_=st.c.created_at.type),
-            ).where(inv.c.session_key == _B("b_session"), inv.c.public_id == _B("b_invocation")),
+            ).where(
+                inv.c.account_id == _B("b_account"),
+                inv.c.session_key == _B("b_session"),
+                inv.c.public_id == _B("b_invocation"),
+            ),
         )
         .on_conflict_do_nothing(index_elements=["session_key", "public_id"])
         .returning(st.c.id),
         "tags": tag.on_conflict_do_update(
-            index_elements=["session_key", "key"], set_={"value": tag.excluded.value}
+            index_elements=["session_key", "key"],
+            set_={"value": tag.excluded.value},
+            where=tg.c.account_id == tag.excluded.account_id,
         ),
     }
 
@@ -290,7 +311,7 @@ class SqlAgentRepository(Repository):
 
     async def update_session(
         self,
-        session_key: int,
+        session: StoredSession,
         *,
         now: datetime,
         metadata_blob: bytes | None = None,
@@ -305,12 +326,18 @@ class SqlAgentRepository(Repository):
             values["status"] = status.value
         if ended_at is not None:
             values["ended_at"] = ended_at
-        stmt = update(s).where(s.c.id == session_key).values(**values).returning(*_SESSION)
+        stmt = (
+            update(s)
+            .where(s.c.account_id == session.account_id, s.c.id == session.key)
+            .values(**values)
+            .returning(*_SESSION)
+        )
         return to_session((await self.conn.execute(stmt)).one())
 
-    async def touch_session(self, session_key: int, now: datetime) -> None:
+    async def touch_session(self, session: StoredSession, now: datetime) -> None:
         """Set the last update time."""
-        await self.conn.execute(_TOUCH, {"b_key": session_key, "b_now": now})
+        params = {"b_account": session.account_id, "b_key": session.key, "b_now": now}
+        await self.conn.execute(_TOUCH, params)
 
     async def touch_active(
         self, account_id: str, session_id: str, now: datetime, idle_before: datetime
@@ -334,9 +361,10 @@ class SqlAgentRepository(Repository):
             result = await self.conn.execute(_EXPIRE_SOME, params)
         return int(result.rowcount)
 
-    async def delete_session(self, session_key: int) -> None:
+    async def delete_session(self, session: StoredSession) -> None:
         """Remove the session; invocations, steps and tags cascade."""
-        await self.conn.execute(_DELETE_SESSION, {"b_key": session_key})
+        params = {"b_account": session.account_id, "b_key": session.key}
+        await self.conn.execute(_DELETE_SESSION, params)
 
     async def purge_sessions(self, idle_before: datetime, limit: int) -> int:
         """Remove up to `limit` sessions idle since `idle_before`, oldest first."""
@@ -358,6 +386,7 @@ class SqlAgentRepository(Repository):
     ) -> Invocation:
         """Insert an invocation; AlreadyExists on a taken id in this session."""
         values = {
+            "account_id": session.account_id,
             "session_key": session.key,
             "public_id": invocation_id,
             "description": description,
@@ -370,7 +399,11 @@ class SqlAgentRepository(Repository):
 
     async def get_invocation(self, session: StoredSession, invocation_id: str) -> Invocation | None:
         """Return the session's invocation."""
-        params = {"b_session": session.key, "b_invocation": invocation_id}
+        params = {
+            "b_account": session.account_id,
+            "b_session": session.key,
+            "b_invocation": invocation_id,
+        }
         row = (await self.conn.execute(_GET_INVOCATION, params)).first()
         if row is None:
             return None
@@ -388,7 +421,7 @@ class SqlAgentRepository(Repository):
                 row.id, row.public_id, session.key, session.id, row.description, row.created_at
             )
 
-        params = {"b_session": session.key}
+        params = {"b_account": session.account_id, "b_session": session.key}
         return await self._page(_INVOCATIONS, params, inv.c.created_at, inv.c.id, request, item)
 
     async def add_step(
@@ -402,6 +435,7 @@ class SqlAgentRepository(Repository):
     ) -> bool:
         """Insert a step (INSERT … SELECT from the invocation); False when nothing was added."""
         params = {
+            "b_account": session.account_id,
             "b_session": session.key,
             "b_invocation": invocation_id,
             "b_step": step_id,
@@ -416,7 +450,7 @@ class SqlAgentRepository(Repository):
 
     async def get_step(self, session: StoredSession, step_id: str) -> StoredStep | None:
         """Return the session's step with its invocation id."""
-        params = {"b_session": session.key, "b_step": step_id}
+        params = {"b_account": session.account_id, "b_session": session.key, "b_step": step_id}
         row = (await self.conn.execute(_GET_STEP, params)).first()
         if row is None:
             return None
@@ -445,25 +479,34 @@ class SqlAgentRepository(Repository):
                 StepTime(row.step_time, row.step_time_digits),
             )
 
+        params: dict[str, Any] = {"b_account": session.account_id}
         if invocation is None:
-            statements, params = _SESSION_STEPS, {"b_session": session.key}
+            statements = _SESSION_STEPS
+            params["b_session"] = session.key
         else:
-            statements, params = _INVOCATION_STEPS, {"b_invocation": invocation.key}
+            statements = _INVOCATION_STEPS
+            params["b_invocation"] = invocation.key
         return await self._page(statements, params, st.c.step_time, st.c.id, request, item)
 
-    async def get_tags(self, session_key: int) -> StringMap:
+    async def get_tags(self, session: StoredSession) -> StringMap:
         """Return the session's tags, by key."""
-        rows = await self.conn.execute(_GET_TAGS, {"b_session": session_key})
+        params = {"b_account": session.account_id, "b_session": session.key}
+        rows = await self.conn.execute(_GET_TAGS, params)
         return {r.key: r.value for r in sorted(rows, key=lambda r: str(r.key))}
 
-    async def put_tags(self, session_key: int, tags: StringMap) -> None:
+    async def put_tags(self, session: StoredSession, tags: StringMap) -> None:
         """Add or overwrite tags."""
         if tags:
-            rows = [{"session_key": session_key, "key": k, "value": v} for k, v in tags.items()]
+            owner = {"account_id": session.account_id, "session_key": session.key}
+            rows = [{**owner, "key": k, "value": v} for k, v in tags.items()]
             await self.conn.execute(self._dialect("tags"), rows)
 
-    async def remove_tags(self, session_key: int, keys: Sequence[str]) -> None:
+    async def remove_tags(self, session: StoredSession, keys: Sequence[str]) -> None:
         """Remove tags by key."""
         if keys:
-            params = {"b_session": session_key, "b_keys": list(keys)}
+            params = {
+                "b_account": session.account_id,
+                "b_session": session.key,
+                "b_keys": list(keys),
+            }
             await self.conn.execute(_REMOVE_TAGS, params)

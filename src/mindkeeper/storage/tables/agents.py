@@ -3,7 +3,12 @@
 Children reference their parent's integer key with ON DELETE CASCADE, so deleting or purging a
 session is one statement. `metadata` and `payload` are opaque bytes: the JSON as received, or
 its AES-GCM sealed form when the session names an encryption key (`key_ref`).
-Every listing (newest first) has an index that serves its order: (parent, time, id).
+
+Every row carries its tenant key, `account_id` (children copy their session's), and every
+query of a session's data filters by it. Every listing (newest first) has an index that
+serves its order: (account, parent, time, id). The one exception, (invocation, time, id),
+leads with the invocation because the ON DELETE CASCADE from `invocations` looks steps up by
+`invocation_key` alone; its listing filters the account on the rows the index finds.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from mindkeeper.storage.types import IdentityKey, UTCDateTime
 
 UUID_LENGTH = 36
 ACCOUNT_MAX = 64
+#: Children's copy of their session's account: AWS account ids are 12 digits.
+ACCOUNT_ID_LENGTH = 12
 
 agent_sessions = Table(
     "agent_sessions",
@@ -56,11 +63,12 @@ invocations = Table(
         ForeignKey("agent_sessions.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    Column("account_id", String(ACCOUNT_ID_LENGTH), nullable=False),
     Column("public_id", String(UUID_LENGTH), nullable=False),
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("session_key", "public_id"),
-    Index(None, "session_key", "created_at", "id"),
+    Index(None, "account_id", "session_key", "created_at", "id"),
 )
 
 invocation_steps = Table(
@@ -79,6 +87,7 @@ invocation_steps = Table(
         ForeignKey("invocations.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    Column("account_id", String(ACCOUNT_ID_LENGTH), nullable=False),
     Column("public_id", String(UUID_LENGTH), nullable=False),
     Column("step_time", UTCDateTime(), nullable=False),
     Column("step_time_digits", SmallInteger, nullable=False),
@@ -86,7 +95,7 @@ invocation_steps = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("session_key", "public_id"),
     CheckConstraint("step_time_digits BETWEEN 0 AND 6", name="step_time_digits"),
-    Index(None, "session_key", "step_time", "id"),
+    Index(None, "account_id", "session_key", "step_time", "id"),
     Index(None, "invocation_key", "step_time", "id"),
 )
 
@@ -99,6 +108,7 @@ agent_session_tags = Table(
         ForeignKey("agent_sessions.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    Column("account_id", String(ACCOUNT_ID_LENGTH), nullable=False),
     Column("key", String(128), nullable=False),
     Column("value", String(256), nullable=False),
     PrimaryKeyConstraint("session_key", "key"),

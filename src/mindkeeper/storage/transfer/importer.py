@@ -5,16 +5,17 @@ in its own transaction, keeping every row's key. A batch first reads which of it
 database already holds: those rows are skipped if they are the same records (same public id,
 or same unique columns), and refused otherwise, so re-running an interrupted import completes
 it without duplicates and an import never merges into unrelated data. On PostgreSQL the key
-sequences are moved past the imported keys.
+sequences are moved past the imported keys. A file of an older schema whose table lacks its
+tenant key (which that table gained later) takes the key from the row's parent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, insert, select, text, tuple_
+from sqlalchemy import JSON, Column, bindparam, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
@@ -22,12 +23,23 @@ from mindkeeper.errors import Conflict
 from mindkeeper.storage.engine import Database
 from mindkeeper.storage.transfer.exporter import NoProgress, Progress, Summary, section_columns
 from mindkeeper.storage.transfer.format import DECODERS, FORMAT, VERSION, FormatError, loads
-from mindkeeper.storage.transfer.plan import TablePlan, planned_tables
+from mindkeeper.storage.transfer.plan import TENANT_COLUMNS, TablePlan, planned_tables
 from mindkeeper.storage.uow import SqlUnitOfWork
 
 BATCH = 2000
 #: Binds None as SQL NULL (and `JSON.NULL` as JSON null) for nullable JSON columns.
 _NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class _Inherited:
+    """A tenant key the file lacks, read from the parent row through a foreign key."""
+
+    key: str
+    #: The row's foreign key column (in the file).
+    via: str
+    parent_key: Column[Any]
+    parent_value: Column[Any]
 
 
 @dataclass
@@ -38,6 +50,34 @@ class _Section:
     statement: Any
     rows: int = 0
     skipped: int = 0
+    inherited: list[_Inherited] = field(default_factory=list)
+
+
+def _inherited(plan: TablePlan, given: set[str]) -> list[_Inherited]:
+    """The tenant keys the file's table lacks, each with a parent that holds it."""
+    out = []
+    for name in TENANT_COLUMNS:
+        column = plan.table.c.get(name)
+        if column is None or name in given:
+            continue
+        for fk in sorted(plan.table.foreign_keys, key=lambda f: f.parent.name):
+            parent = fk.column.table
+            if fk.parent.name in given and name in parent.c:
+                out.append(_Inherited(column.key, fk.parent.key, fk.column, parent.c[name]))
+                break
+    return out
+
+
+async def _inherit(conn: Any, inherited: list[_Inherited], rows: list[dict[str, Any]]) -> None:
+    """Set the tenant keys the file lacks from the rows' parents (already imported)."""
+    for inherit in inherited:
+        parents = {row[inherit.via] for row in rows}
+        stmt = select(inherit.parent_key, inherit.parent_value).where(
+            inherit.parent_key.in_(parents)
+        )
+        found = {key: value for key, value in (await conn.execute(stmt)).all()}
+        for row in rows:
+            row[inherit.key] = found.get(row[inherit.via])
 
 
 def _header(line: Any) -> dict[str, Any]:
@@ -71,11 +111,12 @@ def _section(line: dict[str, Any], plans: dict[str, TablePlan]) -> _Section:
         columns.append((key, DECODERS["json" if wrapped else kind], wrapped))
         if wrapped:
             values[key] = bindparam(f"{key}__json", type_=_NULLABLE_JSON)
-    missing = {c.name for c in (*plan.key, *plan.identity)} - {c for c, _ in line["columns"]}
+    given = {c for c, _ in line["columns"]}
+    missing = {c.name for c in (*plan.key, *plan.identity)} - given
     if missing:
         raise FormatError(f"table {name}: the export lacks the columns {sorted(missing)}")
     statement = insert(plan.table).values(values) if values else insert(plan.table)
-    return _Section(plan, columns, statement)
+    return _Section(plan, columns, statement, inherited=_inherited(plan, given))
 
 
 def _decode(section: _Section, row: Any) -> dict[str, Any]:
@@ -127,6 +168,7 @@ async def _flush(db: Database, section: _Section, batch: list[dict[str, Any]]) -
                     "earlier run of this import)"
                 )
         if fresh:
+            await _inherit(conn, section.inherited, fresh)
             try:
                 await conn.execute(section.statement, fresh)
             except IntegrityError as exc:

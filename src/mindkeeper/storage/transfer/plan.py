@@ -22,6 +22,8 @@ from mindkeeper.storage.transfer.format import column_kind
 #: Tables never exported, with the reason (none today: every table travels).
 EXCLUDED: dict[str, str] = {}
 WORKSPACE_COLUMN = "workspace_id"
+#: The tenant keys: every table but the global ones carries one of them.
+TENANT_COLUMNS = (WORKSPACE_COLUMN, "account_id")
 
 
 @dataclass(frozen=True, slots=True)
