@@ -293,7 +293,7 @@ async def bench_extraction(database_url: str, args: argparse.Namespace) -> Resul
 @contextlib.contextmanager
 def backends(args: argparse.Namespace, tmp: str) -> Iterator[list[tuple[str, str]]]:
     """The databases to run on."""
-    out = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
+    out = [] if args.no_sqlite else [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
     if args.pg_url:
         out.append(("PostgreSQL", args.pg_url))
         yield out
@@ -361,6 +361,7 @@ async def main() -> None:
     )
     parser.add_argument("--pg", action="store_true", help="also run on an embedded PostgreSQL")
     parser.add_argument("--pg-url", help="PostgreSQL URL of an empty database to run on too")
+    parser.add_argument("--no-sqlite", action="store_true", help="run on PostgreSQL only")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per scenario")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved slices per read")
     parser.add_argument("--event-sizes", type=int, nargs="+", default=[1_000, 100_000])

@@ -25,6 +25,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -68,6 +69,13 @@ def _insert(dialect: str) -> Any:
 
 def _live(now: datetime) -> ColumnElement[bool]:
     return or_(msg.c.expires_at.is_(None), msg.c.expires_at > now)
+
+
+def fixed(limit: int) -> Any:
+    """A LIMIT written into the statement rather than bound: a cached (generic) plan on
+    PostgreSQL then still knows that only a page is wanted, and keeps reading the index in
+    order instead of sorting the whole session."""
+    return literal_column(str(int(limit)))
 
 
 def to_event(row: DbRow, with_payload: bool = True) -> StoredEvent:
@@ -280,7 +288,7 @@ class SqlAgentCoreEvents(Repository):
             stmt = stmt.where(_branches(query.branches))
         for cond in query.metadata:
             stmt = stmt.where(_condition(self.dialect, cond))
-        stmt = stmt.order_by(msg.c.created_at.desc(), msg.c.id.desc()).limit(query.limit)
+        stmt = stmt.order_by(msg.c.created_at.desc(), msg.c.id.desc()).limit(fixed(query.limit))
         rows = await self.conn.execute(stmt)
         if not query.with_payload:
             return [to_event(row, with_payload=False) for row in rows]
@@ -346,7 +354,7 @@ class SqlAgentCoreEvents(Repository):
         if after is not None:
             at, key = after
             stmt = stmt.where(sp.c.joined_at <= at, or_(sp.c.joined_at < at, sp.c.id < key))
-        stmt = stmt.order_by(sp.c.joined_at.desc(), sp.c.id.desc()).limit(limit)
+        stmt = stmt.order_by(sp.c.joined_at.desc(), sp.c.id.desc()).limit(fixed(limit))
         return [
             SessionEntry(int(row.id), row.name, "", row.joined_at)
             for row in await self.conn.execute(stmt)
@@ -369,7 +377,7 @@ class SqlAgentCoreEvents(Repository):
         )
         if after is not None:
             stmt = stmt.where(peers.c.id > after)
-        stmt = stmt.order_by(peers.c.id).limit(limit)
+        stmt = stmt.order_by(peers.c.id).limit(fixed(limit))
         return [(int(row.id), row.name) for row in await self.conn.execute(stmt)]
 
     async def purge_expired_events(self, now: datetime, limit: int) -> int:

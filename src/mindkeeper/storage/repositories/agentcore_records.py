@@ -50,6 +50,7 @@ from mindkeeper.storage.dialects.vectors import (
     cosine_distance,
     dimension_predicate,
 )
+from mindkeeper.storage.repositories.agentcore_events import fixed
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import collections as c
 from mindkeeper.storage.tables import documents as d
@@ -342,7 +343,7 @@ class SqlAgentCoreRecords(Repository):
         stmt = self._query(query)
         if query.before_key is not None:
             stmt = stmt.where(d.c.id < query.before_key)
-        stmt = stmt.order_by(d.c.id.desc()).limit(query.limit)
+        stmt = stmt.order_by(d.c.id.desc()).limit(fixed(query.limit))
         records = [to_record(row) for row in await self.conn.execute(stmt)]
         return [r for r in records if _in_path(r, query.scope)]
 
@@ -390,7 +391,7 @@ class SqlAgentCoreRecords(Repository):
             approximate = await self._prefer_ann(query.workspace_id, dim)
             distance = cosine_distance(d.c.embedding, vector, dim, approximate)
             stmt = scoped.add_columns(distance.label("distance")).order_by(distance, d.c.id)
-            rows = (await self.conn.execute(stmt.limit(top_k))).all()
+            rows = (await self.conn.execute(stmt.limit(fixed(top_k)))).all()
             return [to_record(row, 1.0 - float(row.distance)) for row in rows]
         keys, similarity = await self._scan(scoped, vector)
         if keys.size == 0:
