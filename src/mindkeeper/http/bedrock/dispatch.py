@@ -18,6 +18,7 @@ import orjson
 
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
+from mindkeeper.http.aws.wire import respond
 from mindkeeper.http.bedrock import errors, operations
 from mindkeeper.http.bedrock.arn import Home
 from mindkeeper.http.bedrock.operations import Context, Handler, Request
@@ -155,7 +156,7 @@ class BedrockSurface:
             reply = await handler(self.context_for(scope), request)
         except Exception as exc:  # every failure becomes an AWS error response
             status, code, payload = errors.render(exc)
-            await errors.respond(send, status, payload, request_id, code)
+            await respond(send, status, payload, request_id, code)
             return
         content = b"" if reply.body is None else orjson.dumps(reply.body)
-        await errors.respond(send, reply.status, content, request_id)
+        await respond(send, reply.status, content, request_id)

@@ -8,14 +8,12 @@ only the body.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from uuid import uuid4
 
 import orjson
 
 from mindkeeper import errors
 from mindkeeper.core.ports.agents import SealBroken
-from mindkeeper.http.limits import Send
 
 log = logging.getLogger("mindkeeper.http.bedrock")
 
@@ -86,27 +84,6 @@ def render(exc: BaseException) -> tuple[int, str, bytes]:
         code = INTERNAL
         body = {"message": "The server had an unexpected error", "reason": "UnexpectedError"}
     return STATUS[code], code, orjson.dumps({"__type": code, **body})
-
-
-async def respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    request_id: str,
-    error_code: str | None = None,
-    extra_headers: Sequence[tuple[bytes, bytes]] = (),
-) -> None:
-    """Send a complete JSON response with the AWS headers (and the error type, if any)."""
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", request_id.encode()),
-    ]
-    if error_code is not None:
-        headers.append((b"x-amzn-errortype", error_code.encode()))
-    headers.extend(extra_headers)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def too_large(

@@ -17,7 +17,7 @@ import orjson
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
 from mindkeeper.http.aws.sigv4 import Refused, SigV4Verifier
-from mindkeeper.http.bedrock import errors as bedrock_errors
+from mindkeeper.http.aws.wire import respond
 from mindkeeper.http.limits import ASGIApp, Receive, Scope, Send, read_body, replay
 from mindkeeper.http.ratelimit import TokenBuckets
 
@@ -69,4 +69,4 @@ class SigV4Guard:
 
 async def _refuse(send: Send, exc: Refused) -> None:
     body = orjson.dumps({"__type": exc.code, "message": exc.message})
-    await bedrock_errors.respond(send, exc.status, body, str(uuid4()), exc.code, exc.headers)
+    await respond(send, exc.status, body, str(uuid4()), exc.code, exc.headers)
