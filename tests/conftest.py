@@ -185,13 +185,26 @@ def embedder() -> Any:
     return build_embedder(Settings(_env_file=None, embedder="local"))  # type: ignore[call-arg]
 
 
+#: Data directories made by `make_settings`, removed when the test session ends.
+_DATA_DIRS: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_data_dirs() -> Iterator[None]:
+    yield
+    for directory in _DATA_DIRS:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test server, ignoring any `.env` file.
 
     Unless a test names one, the data directory (master key, generated secrets) is a new empty
     temporary directory, so no test writes into the real user data directory.
     """
-    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="mindkeeper-data-")))
+    if "data_dir" not in overrides:
+        overrides["data_dir"] = Path(tempfile.mkdtemp(prefix="mindkeeper-data-"))
+        _DATA_DIRS.append(overrides["data_dir"])
     return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 
