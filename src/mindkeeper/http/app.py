@@ -70,13 +70,14 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     # One bucket per key across both Honcho surfaces.
     app.state.honcho_v3_guard = V3Guard(runtime, settings, limiter)
     honcho_errors.install(app)
+    # The hot API routes first: a request walks the route list until its path matches.
+    app.router.routes.extend(honcho_router.routes())
+    app.router.routes.extend(honcho_v3_router.routes())
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(queue_status.router.routes)
     if settings.metrics_enabled:
         app.router.routes.extend(metrics_route.router.routes)
     app.router.routes.extend(console.routes())
-    app.router.routes.extend(honcho_router.routes())
-    app.router.routes.extend(honcho_v3_router.routes())
     responders: list[tuple[str, TooLargeResponder]] = [
         ("/sessions", bedrock_too_large),
         ("/tags", bedrock_too_large),
