@@ -46,6 +46,10 @@ def test_v1_data_reads_through_v3(http: httpx.Client) -> None:
     assert [p["id"] for p in members["items"]] == [user["name"], "assistant"]
     mine = expect(http.post(ws_url(workspace, "peers", user["name"], "sessions")), 200)
     assert [s["id"] for s in mine["items"]] == [session["id"]]
+    # A v1 clone keeps the members of its source.
+    clone = ok(http.get(f"/v1/apps/{app['id']}/users/{user['id']}/sessions/{session['id']}/clone"))
+    members = expect(http.get(ws_url(workspace, "sessions", clone["id"], "peers")), 200)
+    assert [p["id"] for p in members["items"]] == [user["name"], "assistant"]
 
 
 def test_v3_writes_into_a_v1_session_show_on_v1(http: httpx.Client) -> None:

@@ -292,12 +292,6 @@ class MemberSettings:
 class MemberRepository(Protocol):
     """Who takes part in a session, with per-session observation settings."""
 
-    async def ensure(
-        self, workspace_id: str, session_id: str, peer_ids: Sequence[str], now: datetime
-    ) -> None:
-        """Make the peers members (default settings) unless they already have a row."""
-        ...
-
     async def list(self, session_id: str, active_only: bool = True) -> builtins.list[Member]:
         """Return the session's members in the order they first joined."""
         ...

@@ -38,7 +38,7 @@ async def create_many(
         session = await sessions.require(uow, workspace_id, peer_id, session_id)
         if not all(m.is_user for m in messages):
             application = await peers.application_peer(uow, workspace_id, now)
-            await uow.members.ensure(workspace_id, session.id, [application.id], now)
+            await uow.members.join(workspace_id, session.id, [(application.id, None)], now)
             messages = [m if m.is_user else replace(m, sender_id=application.id) for m in messages]
         count = await uow.sessions.add_message_count(session.id, len(messages))
         created = await uow.messages.add_many(session, messages, now, count - len(messages) + 1)

@@ -32,10 +32,12 @@ async def get_or_raise(
 async def create(
     uow: UnitOfWork, workspace_id: str, peer_id: str, metadata: JSONObject, clock: Clock = utcnow
 ) -> Session:
-    """Start an active session for an existing peer."""
+    """Start an active session for an existing peer, who is its first member."""
     async with uow:
         await peers.require(uow, workspace_id, peer_id)
-        session = await uow.sessions.create(workspace_id, peer_id, metadata, clock())
+        now = clock()
+        session = await uow.sessions.create(workspace_id, peer_id, metadata, now)
+        await uow.members.join(workspace_id, session.id, [(peer_id, None)], now)
         await uow.commit()
     return session
 
@@ -97,9 +99,7 @@ async def clone(
             up_to_key = cutoff.key
         target = await uow.sessions.create(workspace_id, peer_id, source.metadata, now)
         originals = await uow.messages.list_all(session_id, up_to_key)
-        await uow.members.ensure(
-            workspace_id, target.id, [m.sender_id for m in originals if m.sender_id], now
-        )
+        await uow.members.copy(workspace_id, session_id, target.id, now)
         await uow.sessions.add_message_count(target.id, len(originals))
         copies = await uow.messages.add_many(
             target,

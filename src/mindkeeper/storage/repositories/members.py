@@ -39,39 +39,6 @@ def to_member(row: DbRow) -> Member:
 class SqlMemberRepository(Repository):
     """SQL session members."""
 
-    async def ensure(
-        self, workspace_id: str, session_id: str, peer_ids: Sequence[str], now: datetime
-    ) -> None:
-        """Add the peers that have no row in the session yet, with default settings."""
-        wanted = list(dict.fromkeys(peer_ids))
-        if not wanted:
-            return
-        present = set(
-            (
-                await self.conn.execute(
-                    select(t.c.peer_id).where(
-                        t.c.workspace_id == workspace_id,
-                        t.c.session_id == session_id,
-                        t.c.peer_id.in_(wanted),
-                    )
-                )
-            ).scalars()
-        )
-        missing = [p for p in wanted if p not in present]
-        if missing:
-            await self.conn.execute(
-                insert(t),
-                [
-                    {
-                        "workspace_id": workspace_id,
-                        "session_id": session_id,
-                        "peer_id": p,
-                        "joined_at": now,
-                    }
-                    for p in missing
-                ],
-            )
-
     async def list(self, session_id: str, active_only: bool = True) -> builtins.list[Member]:
         """Return the session's members in the order they first joined (scopes the session
         belongs to are not members)."""

@@ -94,8 +94,7 @@ class SqlSessionRepository(Repository):
     async def create(
         self, workspace_id: str, peer_id: str, metadata: JSONObject, now: datetime
     ) -> Session:
-        """Insert an active session owned by the peer (named after its public id), with the
-        owner as its first member."""
+        """Insert an active session owned by the peer (named after its public id)."""
         public_id = new_id()
         row = (
             await self.conn.execute(
@@ -114,11 +113,6 @@ class SqlSessionRepository(Repository):
                 .returning(*_COLUMNS)
             )
         ).one()
-        await self.conn.execute(
-            insert(session_peers).values(
-                workspace_id=workspace_id, session_id=public_id, peer_id=peer_id, joined_at=now
-            )
-        )
         return to_session(row)
 
     async def list(
