@@ -172,18 +172,8 @@ class SqlMessageRepository(Repository):
     ) -> Page[Message]:
         """Return a page of the session's messages."""
         if not filter and known_total is not None:
-            if known_total <= page.offset:
-                return Page(items=[], total=known_total, page=page.page, size=page.size)
             # `known_total` comes from the peer's own session row, so the scope is checked.
-            descending, offset, limit, mirrored = page_window(
-                known_total, page.offset, page.size, page.reverse
-            )
-            params = {"session_id": session_id, "limit": limit, "offset": offset}
-            rows = await self.conn.execute(_PAGE[descending], params)
-            items = [to_message(r) for r in rows]
-            if mirrored:
-                items.reverse()
-            return Page(items=items, total=known_total, page=page.page, size=page.size)
+            return await self._counted_page(session_id, page, known_total)
         stmt = select(t).where(
             t.c.session_id == session_id,
             t.c.peer_id == peer_id,
@@ -191,6 +181,20 @@ class SqlMessageRepository(Repository):
         )
         stmt = self.with_filter(stmt, t, filter)
         return await self.paginate(stmt, t, page, to_message, None if filter else known_total)
+
+    async def _counted_page(self, session_id: str, page: PageRequest, total: int) -> Page[Message]:
+        """An unfiltered page of a session whose message count is known: one indexed range
+        read from the nearer end, no COUNT."""
+        if total <= page.offset:
+            return Page(items=[], total=total, page=page.page, size=page.size)
+        descending, offset, limit, mirrored = page_window(
+            total, page.offset, page.size, page.reverse
+        )
+        params = {"session_id": session_id, "limit": limit, "offset": offset}
+        items = [to_message(r) for r in await self.conn.execute(_PAGE[descending], params)]
+        if mirrored:
+            items.reverse()
+        return Page(items=items, total=total, page=page.page, size=page.size)
 
     async def list_all(
         self, session_id: str, up_to_key: int | None = None
@@ -267,16 +271,7 @@ class SqlMessageRepository(Repository):
     ) -> Page[Message]:
         """Return a page of the session's messages in insertion order."""
         if where is None and known_total is not None:
-            if known_total <= page.offset:
-                return Page(items=[], total=known_total, page=page.page, size=page.size)
-            descending, offset, limit, mirrored = page_window(
-                known_total, page.offset, page.size, page.reverse
-            )
-            params = {"session_id": session_id, "limit": limit, "offset": offset}
-            items = [to_message(r) for r in await self.conn.execute(_PAGE[descending], params)]
-            if mirrored:
-                items.reverse()
-            return Page(items=items, total=known_total, page=page.page, size=page.size)
+            return await self._counted_page(session_id, page, known_total)
         stmt = select(t).where(t.c.workspace_id == workspace_id, t.c.session_id == session_id)
         stmt = apply_filter(stmt, where, COLUMNS, self.dialect)
         return await self.paginate(stmt, t, page, to_message)
