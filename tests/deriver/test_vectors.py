@@ -12,10 +12,16 @@ from sqlalchemy import event, insert
 
 from mindkeeper.bootstrap import AppRuntime, build_runtime
 from mindkeeper.core.ports import StoredVector
+from mindkeeper.core.ports.derived import SearchScope
 from mindkeeper.core.services import collections, peers, workspaces
 from mindkeeper.core.values import new_id
 from mindkeeper.storage.dialects import vectors
+from mindkeeper.storage.repositories.message_index import SqlMessageIndexRepository
 from mindkeeper.storage.tables import documents
+from mindkeeper.storage.tables import messages as messages_table
+from mindkeeper.storage.tables import peers as peers_table
+from mindkeeper.storage.tables import sessions as sessions_table
+from mindkeeper.storage.tables.derived import message_vectors
 from tests.conftest import make_settings
 
 DIM = 384
@@ -131,3 +137,111 @@ async def _collection_small(rt: AppRuntime) -> str:
     ws = await workspaces.create(rt.uow(), "small", {})
     peer = await peers.create(rt.uow(), ws.id, "u", {})
     return (await collections.create(rt.uow(), ws.id, peer.id, "docs", {})).id
+
+
+async def _sessions_with_vectors(rt: AppRuntime, sessions: int, per_session: int) -> list[str]:
+    """A workspace whose sessions hold embedded messages; returns its id and session ids."""
+    ws = await workspaces.create(rt.uow(), "plans", {})
+    now = datetime.now(UTC)
+    async with rt.database.engine.begin() as conn:
+        sender = new_id()
+        await conn.execute(
+            insert(peers_table),
+            [
+                {
+                    "public_id": sender,
+                    "workspace_id": ws.id,
+                    "name": "p",
+                    "metadata": {},
+                    "configuration": {},
+                    "created_at": now,
+                }
+            ],
+        )
+        ids = [new_id() for _ in range(sessions)]
+        await conn.execute(
+            insert(sessions_table),
+            [
+                {
+                    "public_id": s,
+                    "workspace_id": ws.id,
+                    "name": s,
+                    "metadata": {},
+                    "configuration": {},
+                    "created_at": now,
+                }
+                for s in ids
+            ],
+        )
+        rows = [(new_id(), s, n) for n in range(per_session) for s in ids]
+        await conn.execute(
+            insert(messages_table),
+            [
+                {
+                    "public_id": m,
+                    "workspace_id": ws.id,
+                    "session_id": s,
+                    "sender_id": sender,
+                    "is_user": True,
+                    "content": f"message {n}",
+                    "metadata": {},
+                    "created_at": now,
+                    "seq": n + 1,
+                    "token_count": 2,
+                }
+                for m, s, n in rows
+            ],
+        )
+        vecs = _unit(np.random.default_rng(3), len(rows))
+        await conn.execute(
+            insert(message_vectors),
+            [
+                {
+                    "workspace_id": ws.id,
+                    "message_id": m,
+                    "embedding": vec,
+                    "embedding_model": "m",
+                    "embedding_dim": DIM,
+                    "created_at": now,
+                }
+                for (m, _, _), vec in zip(rows, vecs, strict=True)
+            ],
+        )
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql("ANALYZE")
+    return [ws.id, *ids]
+
+
+async def test_session_search_reads_the_sessions_messages_first(runtime: AppRuntime) -> None:
+    """Search within a session starts from the session's messages (by meaning and by text),
+    not from every vector or message of the workspace."""
+    workspace_id, session_id, *_ = await _sessions_with_vectors(runtime, 20, 50)
+    scope = SearchScope(workspace_id, session_id)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT messages.id"):
+            captured.append((statement, params))
+
+    engine = runtime.database.engine
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with engine.connect() as conn:
+            index = SqlMessageIndexRepository(conn, conn.dialect.name)
+            query = _unit(np.random.default_rng(2), 1)[0]
+            assert len(await index.nearest(scope, query, "m", 5)) == 5
+            assert len(await index.text_matches(scope, "message 4", 5)) == 5
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert len(captured) == 2
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        for statement, params in captured:
+            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            rows = await conn.exec_driver_sql(prefix + statement, params)
+            plan = [str(row[-1]) for row in rows]
+            # SQLite's first loop is the outermost; PostgreSQL's plan names it somewhere.
+            outer = next(p for p in plan if "SCAN" in p or "SEARCH" in p)
+            read = outer if sqlite else "\n".join(plan)
+            assert "ix_messages_session_id_id" in read, plan
+            assert "workspace_id_id" not in "\n".join(plan), plan

@@ -24,6 +24,7 @@ import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Select,
+    UnaryExpression,
     and_,
     exists,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.operators import custom_op
 
 from mindkeeper.core.ports.derived import MessageText, MessageVector, NamedMessage, SearchScope
 from mindkeeper.storage.dialects import vectors
@@ -104,8 +106,17 @@ def _escape_like(text: str) -> str:
 class SqlMessageIndexRepository(Repository):
     """SQL message vectors, message search and context windows."""
 
+    def _in_workspace(self, column: ColumnElement[str], scope: SearchScope) -> ColumnElement[bool]:
+        """`column = workspace`. Within one session on SQLite, written `+column`, which no
+        index can serve: SQLite (without statistics) would otherwise start from the whole
+        workspace's rows and drop other sessions' afterwards, instead of reading the session's
+        messages (`ix_messages_session_id_id`) first."""
+        if scope.session_id is not None and self.dialect != "postgresql":
+            column = UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+        return column == scope.workspace_id
+
     def _scoped(self, stmt: Select[Any], scope: SearchScope) -> Select[Any]:
-        stmt = stmt.where(m.c.workspace_id == scope.workspace_id)
+        stmt = stmt.where(self._in_workspace(m.c.workspace_id, scope))
         if scope.session_id is not None:
             stmt = stmt.where(m.c.session_id == scope.session_id)
         if scope.sender_id is not None:
@@ -205,7 +216,7 @@ class SqlMessageIndexRepository(Repository):
             select(m.c.id)
             .select_from(v.join(m, m.c.public_id == v.c.message_id))
             .where(
-                v.c.workspace_id == scope.workspace_id,
+                self._in_workspace(v.c.workspace_id, scope),
                 v.c.embedding_model == model,
                 v.c.embedding_dim == dim,
             ),
