@@ -39,6 +39,7 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []
+        runtime.tokens.warm()
         if settings.worker_enabled:
             from mindkeeper.worker.maintenance import maintenance_loop
             from mindkeeper.worker.runner import run_worker

@@ -65,6 +65,10 @@ class TokenCounter(Protocol):
         """Return the number of tokens of `text`."""
         ...
 
+    def warm(self) -> None:
+        """Start loading what counting needs, without waiting for it."""
+        ...
+
 
 class WorkspaceRepository(Protocol):
     """Workspaces (Honcho apps); names are globally unique."""
