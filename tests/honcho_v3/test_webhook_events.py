@@ -75,17 +75,6 @@ def test_a_drained_work_unit_raises_queue_empty_per_observer(
         }
 
 
-def test_no_endpoint_no_event(live: LiveServer, receiver: Receiver) -> None:
-    ws, s = uid("ws"), uid("s")
-    with live.client() as http:
-        messages = [{"peer_id": "alice", "content": "FACT: Alice keeps three cats."}]
-        expect(http.post(ws_url(ws, "sessions", s, "messages"), json={"messages": messages}), 201)
-        settle(http, ws)
-        status = expect(http.get("/queue/status"), 200)["webhooks"]
-    assert status["pending"] == status["running"] == status["dead"] == 0
-    assert receiver.requests == []
-
-
 def test_events_reach_only_their_workspace(
     live: LiveServer, receiver: Receiver, fake: FakeModelServer
 ) -> None:
