@@ -60,7 +60,9 @@ async def _seed(rt: AppRuntime, workspace: str, observers: int) -> int:
             )
             for i in range(PER_SESSION)
         ]
-        await messages.create(rt.uow(), workspace, name, inputs, rt.tokens.count)
+        await messages.create(
+            rt.uow(), workspace, name, inputs, rt.tokens.count, embed=rt.embedder is not None
+        )
     return SESSIONS * PER_SESSION
 
 

@@ -93,7 +93,14 @@ async def seed(runtime: AppRuntime, rows: int) -> tuple[float, float]:
                 MessageInput("alice" if (start + i) % 2 else "bob", sentence(rand))
                 for i in range(min(BATCH, count - start))
             ]
-            await messages.create(runtime.uow(), WORKSPACE, f"s{s}", inputs, runtime.tokens.count)
+            await messages.create(
+                runtime.uow(),
+                WORKSPACE,
+                f"s{s}",
+                inputs,
+                runtime.tokens.count,
+                embed=runtime.embedder is not None,
+            )
         written += count
     started = time.perf_counter()
     await indexing.reindex_messages(runtime, batch_size=256)

@@ -234,8 +234,21 @@ def test_without_embedder(server_factory: Callable[..., LiveServer]) -> None:
     with server.client() as http:
         ws = new_workspace(http)
         post_messages(http, ws, "s", ("p", "plain text search still works"), ("p", "other"))
+        upload = http.post(
+            ws_url(ws, "sessions", "s", "messages", "upload"),
+            data={"peer_id": "p"},
+            files={"file": ("doc", b"an uploaded text", "text/plain")},
+        )
+        expect(upload, 201)
         found = contents(_search(http, ws_url(ws, "search"), {"query": "text search"}))
         assert found == ["plain text search still works"]
+        # Nothing to embed with: no `embed` job was queued (`mindkeeper reindex` does it later).
+        queued = execute(
+            server.settings.database_url,
+            "SELECT count(*) FROM jobs WHERE kind = :kind",
+            kind=indexing.EMBED,
+        )
+        assert queued[0][0] == 0
         make_peers(http, ws, "q")
         body = {"conclusions": [{"observer_id": "q", "observed_id": "q", "content": "x"}]}
         assert detail(http.post(ws_url(ws, "conclusions"), json=body), 503) == (

@@ -74,12 +74,15 @@ async def enqueue_background_work(
     created: Sequence[Message],
     configurations: Sequence[JSONObject | None],
     now: datetime,
+    *,
+    embed: bool,
 ) -> None:
     """Inside the messages' transaction: queue the background work the new messages call for
     (`configurations[i]` are the per-message settings of `created[i]`): their derivation
-    (`memory.enqueue`) and their embedding for search (`memory.indexing`)."""
+    (`memory.enqueue`) and, when an embedder is configured (`embed`), their embedding for
+    search (`memory.indexing`)."""
     await enqueue.enqueue_for_messages(uow, session, created, configurations, now)
-    await indexing.enqueue_embeddings(uow, created, now)
+    await indexing.enqueue_embeddings(uow, created, now, enabled=embed)
 
 
 async def create(
@@ -89,9 +92,12 @@ async def create(
     inputs: Sequence[MessageInput],
     count_tokens: Callable[[str], int],
     clock: Clock = utcnow,
+    *,
+    embed: bool,
 ) -> Written:
     """Append messages in order, all or nothing; creates the workspace, the session, the
-    senders and their memberships as needed. A deleted session is not found."""
+    senders and their memberships as needed. A deleted session is not found. `embed`: an
+    embedder is configured, so the messages are queued for embedding."""
     counts = [count_tokens(m.content) for m in inputs]
 
     async def attempt() -> Written:
@@ -118,7 +124,7 @@ async def create(
             count = await uow.sessions.add_message_count(target.id, len(rows))
             created = await uow.messages.add_many(target, rows, now, count - len(rows) + 1)
             await enqueue_background_work(
-                uow, target, created, [m.configuration for m in inputs], now
+                uow, target, created, [m.configuration for m in inputs], now, embed=embed
             )
             await uow.commit()
             return Written(created, {p.id: p.name for p in senders.values()})
@@ -145,7 +151,7 @@ async def list(
     async with uow:
         found = await find_session(uow, workspace, session)
         if found is None:
-            return WrittenPage(Page(items=[], total=0, page=page.page, size=page.size), {})
+            return WrittenPage(Page.empty(page), {})
         total = None if where is not None else await uow.sessions.count_messages(found.id)
         result = await uow.messages.list_in_session(
             found.workspace_id, found.id, page, total, where
@@ -224,6 +230,8 @@ async def create_from_text(
     configuration: JSONObject | None,
     count_tokens: Callable[[str], int],
     clock: Clock = utcnow,
+    *,
+    embed: bool,
 ) -> Written:
     """Append a text as messages of one peer, one per piece of at most CONTENT_MAX
     characters."""
@@ -231,4 +239,4 @@ async def create_from_text(
         MessageInput(peer, piece, dict(metadata), created_at, configuration)
         for piece in split_text(text)
     ]
-    return await create(uow, workspace, session, inputs, count_tokens, clock)
+    return await create(uow, workspace, session, inputs, count_tokens, clock, embed=embed)

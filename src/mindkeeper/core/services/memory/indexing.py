@@ -35,12 +35,12 @@ READ_AHEAD_JOBS = 32
 
 
 async def enqueue_embeddings(
-    uow: UnitOfWork, messages: Sequence[Message], now: datetime, *, enabled: bool = True
+    uow: UnitOfWork, messages: Sequence[Message], now: datetime, *, enabled: bool
 ) -> int:
     """Inside the messages' transaction: queue their embedding (one job per workspace).
 
-    Pass `enabled=runtime.embedder is not None`: without an embedder nothing is queued (a
-    later `mindkeeper reindex` embeds them). Returns the number of jobs queued.
+    `enabled`: an embedder is configured; without one nothing is queued (a later
+    `mindkeeper reindex` embeds them). Returns the number of jobs queued.
     """
     if not enabled or not messages:
         return 0

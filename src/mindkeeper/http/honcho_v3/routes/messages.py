@@ -15,7 +15,7 @@ from mindkeeper.core.entities import Message
 from mindkeeper.core.services.conversations import messages
 from mindkeeper.core.services.conversations.messages import MessageInput, Written
 from mindkeeper.errors import Invalid
-from mindkeeper.http.deps import ReadUow, TokensDep, WriteUow
+from mindkeeper.http.deps import EmbedderDep, ReadUow, TokensDep, WriteUow
 from mindkeeper.http.honcho_v3 import files, mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import NewName, Paging, created, ok
@@ -53,6 +53,7 @@ async def create_messages(
     body: MessageBatch,
     uow: WriteUow,
     tokens: TokensDep,
+    embedder: EmbedderDep,
 ) -> Response:
     """Append 1-100 messages in order (creating the session, senders and memberships)."""
     inputs = [
@@ -65,7 +66,9 @@ async def create_messages(
         )
         for m in body.messages
     ]
-    written = await messages.create(uow, workspace_id, session_id, inputs, tokens.count)
+    written = await messages.create(
+        uow, workspace_id, session_id, inputs, tokens.count, embed=embedder is not None
+    )
     return created(_out(written, workspace_id, session_id))
 
 
@@ -120,6 +123,7 @@ async def upload_file(
     session_id: NewName,
     uow: WriteUow,
     tokens: TokensDep,
+    embedder: EmbedderDep,
     file: Annotated[UploadFile, File()],
     peer_id: UploadPeer,
     metadata: Annotated[str | None, Form()] = None,
@@ -141,6 +145,7 @@ async def upload_file(
         _timestamp(created_at),
         _configuration(configuration),
         tokens.count,
+        embed=embedder is not None,
     )
     return created(_out(written, workspace_id, session_id))
 
