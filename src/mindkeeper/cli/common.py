@@ -1,16 +1,26 @@
-"""Helpers shared by commands: settings with command-line overrides."""
+"""Helpers shared by commands: settings with command-line overrides, and the database or
+runtime a command works on (migrated to the shipped schema first, as `serve` does)."""
 
 from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from mindkeeper.config import Settings, redact_url
+from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.errors import StartupError
+
+if TYPE_CHECKING:
+    from mindkeeper.bootstrap import AppRuntime
+    from mindkeeper.storage.engine import Database
+
+T = TypeVar("T")
 
 ENV_PREFIX = "MINDKEEPER_"
 _SOURCE_FIELD = re.compile(r'field "([^"]+)"')
@@ -64,3 +74,41 @@ def load_settings(args: argparse.Namespace, **extra: Any) -> Settings:
         raise StartupError(
             f"invalid setting {_setting_name(field, overrides)}: not valid JSON{cause}"
         ) from None
+
+
+@asynccontextmanager
+async def migrated_database(settings: Settings) -> AsyncIterator[Database]:
+    """The database brought to the schema head, disposed of on the way out."""
+    from mindkeeper.storage import migrate
+    from mindkeeper.storage.engine import create_database
+
+    await migrate.upgrade(settings.database_url)
+    database = create_database(settings)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@asynccontextmanager
+async def migrated_runtime(settings: Settings) -> AsyncIterator[AppRuntime]:
+    """A runtime over the database brought to the schema head, closed on the way out."""
+    from mindkeeper.bootstrap import build_runtime
+    from mindkeeper.storage import migrate
+
+    await migrate.upgrade(settings.database_url)
+    runtime = build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def with_database(
+    settings: Settings, work: Callable[[Callable[[], UnitOfWork]], Awaitable[T]]
+) -> T:
+    """Migrate the database to head, then run `work` with a unit-of-work factory."""
+    from mindkeeper.storage.uow import SqlUnitOfWork
+
+    async with migrated_database(settings) as database:
+        return await work(lambda: SqlUnitOfWork(database))

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mindkeeper.cli.common import add_database_option, load_settings
-from mindkeeper.cli.keys import emit_secret, with_database
+from mindkeeper.cli.common import add_database_option, load_settings, with_database
+from mindkeeper.cli.keys import emit_secret
 from mindkeeper.core.services import credentials
 from mindkeeper.providers.secrets import (
     SecretError,

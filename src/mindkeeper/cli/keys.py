@@ -19,14 +19,12 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mindkeeper.cli.common import add_database_option, load_settings
+from mindkeeper.cli.common import add_database_option, load_settings, with_database
 from mindkeeper.config import Settings
-from mindkeeper.core.ports import UnitOfWork
 from mindkeeper.core.ports.auth import KeyCodec
 from mindkeeper.core.services import keys
 from mindkeeper.core.values import utcnow
@@ -87,22 +85,6 @@ def write_secret_file(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text + "\n")
-
-
-async def with_database(
-    settings: Settings, work: Callable[[Callable[[], UnitOfWork]], Awaitable[T]]
-) -> T:
-    """Migrate the database to head, then run `work` with a unit-of-work factory."""
-    from mindkeeper.storage import migrate
-    from mindkeeper.storage.engine import create_database
-    from mindkeeper.storage.uow import SqlUnitOfWork
-
-    await migrate.upgrade(settings.database_url)
-    database = create_database(settings)
-    try:
-        return await work(lambda: SqlUnitOfWork(database))
-    finally:
-        await database.dispose()
 
 
 def _codec(settings: Settings) -> KeyCodec:

@@ -16,9 +16,8 @@ import asyncio
 import json
 from typing import Any
 
-from mindkeeper.cli.common import add_database_option, load_settings
+from mindkeeper.cli.common import add_database_option, load_settings, migrated_runtime
 from mindkeeper.config import Settings
-from mindkeeper.storage import migrate as migrations
 
 
 def register(sub: Any) -> None:
@@ -44,15 +43,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _status(settings: Settings, session_id: str | None) -> dict[str, Any]:
-    from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import queue
 
-    await migrations.upgrade(settings.database_url)
-    runtime = build_runtime(settings)
-    try:
+    async with migrated_runtime(settings) as runtime:
         return (await queue.report(runtime, session_id)).as_dict()
-    finally:
-        await runtime.close()
 
 
 def _age(seconds: float | None) -> str:
@@ -109,15 +103,10 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 async def _retry(settings: Settings, session_id: str | None) -> int:
-    from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import queue
 
-    await migrations.upgrade(settings.database_url)
-    runtime = build_runtime(settings)
-    try:
+    async with migrated_runtime(settings) as runtime:
         return await queue.retry_dead(runtime, session_id)
-    finally:
-        await runtime.close()
 
 
 def run_retry(args: argparse.Namespace) -> int:

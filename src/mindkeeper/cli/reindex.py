@@ -19,9 +19,8 @@ import sys
 import time
 from typing import Any
 
-from mindkeeper.cli.common import add_database_option, load_settings
+from mindkeeper.cli.common import add_database_option, load_settings, migrated_runtime
 from mindkeeper.config import Settings
-from mindkeeper.storage import migrate as migrations
 
 
 def register(sub: Any) -> None:
@@ -55,13 +54,10 @@ class Progress:
 
 
 async def _reindex(settings: Settings, batch_size: int) -> int:
-    from mindkeeper.bootstrap import build_runtime
     from mindkeeper.core.services import reindex
     from mindkeeper.core.services.memory import indexing
 
-    await migrations.upgrade(settings.database_url)
-    runtime = build_runtime(settings)
-    try:
+    async with migrated_runtime(settings) as runtime:
         if runtime.embedder is None:
             print("mindkeeper reindex: no embedder is configured", file=sys.stderr)
             return 1
@@ -81,8 +77,6 @@ async def _reindex(settings: Settings, batch_size: int) -> int:
         )
         sys.stderr.write("\n")
         print(f"embedded {indexed.embedded} of {indexed.total} message(s) with {indexed.model_id}")
-    finally:
-        await runtime.close()
     return 0
 
 

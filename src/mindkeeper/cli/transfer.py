@@ -21,11 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from mindkeeper.cli.common import add_database_option, load_settings
+from mindkeeper.cli.common import add_database_option, load_settings, migrated_database
 from mindkeeper.config import Settings
 from mindkeeper.errors import Invalid, StartupError
 from mindkeeper.storage import location
-from mindkeeper.storage import migrate as migrations
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -97,12 +96,6 @@ def _progress() -> Bar | None:
     return Bar(sys.stderr) if sys.stderr.isatty() else None
 
 
-def _database(settings: Settings) -> Any:
-    from mindkeeper.storage.engine import create_database
-
-    return create_database(settings)
-
-
 @contextmanager
 def _output(path: str | None, compress: bool) -> Iterator[IO[bytes]]:
     """The export's destination: a file written beside its name and renamed when complete."""
@@ -161,10 +154,8 @@ def _input(path: str) -> Iterator[Iterator[bytes]]:
 async def _export(settings: Settings, args: argparse.Namespace) -> tuple[int, float]:
     from mindkeeper.storage.transfer.exporter import Summary, export_lines, resolve_workspace
 
-    await migrations.upgrade(settings.database_url)
-    db = _database(settings)
-    started = time.monotonic()
-    try:
+    async with migrated_database(settings) as db:
+        started = time.monotonic()
         workspace = await resolve_workspace(db, args.workspace) if args.workspace else None
         compress = bool(args.zstd or (args.output or "").endswith(".zst"))
         summary = Summary()
@@ -173,8 +164,6 @@ async def _export(settings: Settings, args: argparse.Namespace) -> tuple[int, fl
                 db, workspace_id=workspace, progress=_progress(), summary=summary
             ):
                 out.write(chunk)
-    finally:
-        await db.dispose()
     return summary.rows, time.monotonic() - started
 
 
@@ -194,14 +183,10 @@ def run_export(args: argparse.Namespace) -> int:
 async def _import(settings: Settings, path: str) -> tuple[Any, float]:
     from mindkeeper.storage.transfer.importer import import_lines
 
-    await migrations.upgrade(settings.database_url)
-    db = _database(settings)
-    started = time.monotonic()
-    try:
+    async with migrated_database(settings) as db:
+        started = time.monotonic()
         with _input(path) as lines:
             result = await import_lines(db, lines, _progress())
-    finally:
-        await db.dispose()
     return result, time.monotonic() - started
 
 
