@@ -4,7 +4,7 @@ secrets masked (what `mindkeeper doctor` prints)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -12,11 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mindkeeper import diagnostics
-from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.jobs import JobStatus
 from mindkeeper.core.services import credentials, keys, operations, queue
-from mindkeeper.errors import Invalid, Unavailable
-from mindkeeper.http.console.base import back, before_of, endpoint, link
+from mindkeeper.errors import Unavailable
+from mindkeeper.http.console.base import back, before_of, endpoint, instant, link, runtime_of
 from mindkeeper.http.console.registry import Section
 from mindkeeper.http.console.render import page
 from mindkeeper.http.console.security import Viewer
@@ -24,14 +23,9 @@ from mindkeeper.http.console.security import Viewer
 PAGE = 50
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def queue_page(request: Request, who: Viewer) -> Response:
     """Gauges of the queue and its dead letters, newest first."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     gauges = await operations.gauges(runtime)
     stall = await queue.stall(runtime)
     dead = await operations.jobs(
@@ -54,26 +48,26 @@ async def queue_page(request: Request, who: Viewer) -> Response:
 async def retry_one(request: Request, who: Viewer) -> Response:
     """POST: give one dead letter fresh attempts."""
     del who
-    await operations.retry_dead_letter(_runtime(request), int(request.path_params["key"]))
+    await operations.retry_dead_letter(runtime_of(request), int(request.path_params["key"]))
     return back(await request.form(), "/console/queue")
 
 
 async def discard_one(request: Request, who: Viewer) -> Response:
     """POST: delete one dead letter."""
     del who
-    await operations.discard_dead_letter(_runtime(request), int(request.path_params["key"]))
+    await operations.discard_dead_letter(runtime_of(request), int(request.path_params["key"]))
     return back(await request.form(), "/console/queue")
 
 
 async def retry_all(request: Request, who: Viewer) -> Response:
     """POST: give every dead letter fresh attempts."""
     del who
-    await queue.retry_dead(_runtime(request))
+    await queue.retry_dead(runtime_of(request))
     return back(await request.form(), "/console/queue")
 
 
 async def _keys_page(request: Request, who: Viewer, **extra: Any) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     stored = await credentials.list(runtime.uow(write=False))
     return page(
         request,
@@ -99,18 +93,12 @@ def _text(form: Any, name: str) -> str | None:
 
 def _expiry(form: Any) -> datetime | None:
     raw = _text(form, "expires_at")
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(f"Not a date and time: {raw!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return None if raw is None else instant(raw)
 
 
 async def mint_key(request: Request, who: Viewer) -> Response:
     """POST: mint an admin key, a key by ids (Honcho v1) or by names (Honcho v3)."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     codec = runtime.security.codec
     if codec is None:
         raise Unavailable(
@@ -145,7 +133,7 @@ async def mint_key(request: Request, who: Viewer) -> Response:
 
 async def revoke_key(request: Request, who: Viewer) -> Response:
     """POST: revoke a key given as the token or its key id."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     form = await request.form()
     given = _text(form, "key") or ""
     key_id = await keys.revoke(runtime.uow(), runtime.security.codec, given, runtime.now())  # type: ignore[arg-type]
@@ -154,7 +142,7 @@ async def revoke_key(request: Request, who: Viewer) -> Response:
 
 async def create_credential(request: Request, who: Viewer) -> Response:
     """POST: create a SigV4 access key for an account (the secret is shown once)."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     form = await request.form()
     account = _text(form, "account_id") or request.app.state.settings.bedrock_account_id
     created = await credentials.create(runtime.uow(), runtime.security.box, account)
@@ -163,7 +151,7 @@ async def create_credential(request: Request, who: Viewer) -> Response:
 
 async def revoke_credential(request: Request, who: Viewer) -> Response:
     """POST: revoke an access key."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     form = await request.form()
     await credentials.revoke(runtime.uow(), _text(form, "access_key_id") or "")
     return back(form, "/console/keys")
@@ -171,7 +159,7 @@ async def revoke_credential(request: Request, who: Viewer) -> Response:
 
 async def config_page(request: Request, who: Viewer) -> Response:
     """The resolved configuration with secrets masked, the database and what is missing."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     ready = await runtime.readiness()
     database: dict[str, Any] = {
         "reachable": ready.get("database") == "ok",

@@ -15,20 +15,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mindkeeper.core.agents import ListCursor, ListRequest
-from mindkeeper.core.ports import Runtime
 from mindkeeper.core.services import agent_sessions, agent_steps, operations
-from mindkeeper.http.console.base import endpoint, link
+from mindkeeper.http.console.base import endpoint, link, runtime_of
 from mindkeeper.http.console.registry import Section
 from mindkeeper.http.console.render import page
 from mindkeeper.http.console.security import Viewer
 
 PAGE = 25
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def _cursor(request: Request) -> ListCursor | None:
@@ -49,7 +43,7 @@ def _next(path: str, cursor: ListCursor | None, **params: Any) -> str | None:
 
 async def sessions_page(request: Request, who: Viewer) -> Response:
     """The sessions of an account, newest first."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     default = request.app.state.settings.bedrock_account_id
     account = request.query_params.get("account") or default
     accounts = sorted({default, *(await operations.accounts(runtime))})
@@ -67,7 +61,7 @@ async def sessions_page(request: Request, who: Viewer) -> Response:
 
 async def session_page(request: Request, who: Viewer) -> Response:
     """One session: metadata (opened) and its invocations, newest first."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     account, sid = request.path_params["account"], request.path_params["session"]
     session = await agent_sessions.get_or_raise(runtime, account, sid)
     found = await agent_steps.list_invocations(
@@ -113,7 +107,7 @@ def blocks(payload: bytes) -> list[dict[str, Any]]:
 
 async def invocation_page(request: Request, who: Viewer) -> Response:
     """One invocation's steps, newest first, with their payloads."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     account = request.path_params["account"]
     sid, inv = request.path_params["session"], request.path_params["invocation"]
     session = await agent_sessions.get_or_raise(runtime, account, sid)

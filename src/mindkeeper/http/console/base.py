@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from mindkeeper.core.ports import Runtime
 from mindkeeper.errors import (
     Conflict,
     Forbidden,
@@ -33,6 +35,12 @@ _STATUS: dict[type[MindkeeperError], int] = {
     QuotaExceeded: 413,
     Unavailable: 503,
 }
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The application's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def status_of(exc: MindkeeperError) -> int:
@@ -85,9 +93,22 @@ def link(path: str, **params: Any) -> str:
     return f"{path}?{query}" if query else path
 
 
+def console_path(target: str, fallback: str) -> str:
+    """`target` when it is a path of the console, else `fallback` (no open redirects)."""
+    if not target.startswith("/console") or "//" in target or "\\" in target:
+        return fallback
+    return target
+
+
 def back(form: Any, fallback: str) -> RedirectResponse:
     """After a form: to its `next` field when that is a console path, else to `fallback`."""
-    target = str(form.get("next") or "")
-    if not target.startswith("/console") or "//" in target or "\\" in target:
-        target = fallback
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(console_path(str(form.get("next") or ""), fallback), status_code=303)
+
+
+def instant(raw: str) -> datetime:
+    """A date and time typed into a form (UTC when no zone is given); Invalid otherwise."""
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"Not a date and time: {raw!r} (use YYYY-MM-DDTHH:MM)") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

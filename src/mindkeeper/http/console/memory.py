@@ -7,7 +7,6 @@ same resource is allowed (`security.reaches`): v1 keys by ids, v3 keys by names.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -19,8 +18,7 @@ from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.auth import KeyScope
 from mindkeeper.core.services import documents, operations
 from mindkeeper.core.services.memory import conclusions
-from mindkeeper.errors import Invalid
-from mindkeeper.http.console.base import before_of, endpoint, hidden, link
+from mindkeeper.http.console.base import before_of, endpoint, hidden, instant, link, runtime_of
 from mindkeeper.http.console.registry import Section
 from mindkeeper.http.console.render import page
 from mindkeeper.http.console.security import V1, Viewer, kind, reaches
@@ -28,11 +26,6 @@ from mindkeeper.http.console.security import V1, Viewer, kind, reaches
 PAGE = 50
 _W1 = "/v1/apps/{app_id}"
 _W3 = "/v3/workspaces/{workspace_id}"
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 async def _allow(
@@ -51,7 +44,7 @@ async def _allow(
 
 
 async def _workspace(request: Request, who: Viewer) -> Workspace:
-    ws = await operations.workspace(_runtime(request), request.path_params["workspace"])
+    ws = await operations.workspace(runtime_of(request), request.path_params["workspace"])
     await _allow(
         request,
         who,
@@ -62,7 +55,7 @@ async def _workspace(request: Request, who: Viewer) -> Workspace:
 
 
 async def _peer(request: Request, who: Viewer, ws: Workspace) -> Peer:
-    peer = await operations.peer(_runtime(request), ws.id, request.path_params["peer"])
+    peer = await operations.peer(runtime_of(request), ws.id, request.path_params["peer"])
     await _allow(
         request,
         who,
@@ -77,7 +70,7 @@ async def _peer(request: Request, who: Viewer, ws: Workspace) -> Peer:
 
 
 async def _session(request: Request, who: Viewer, ws: Workspace) -> Session:
-    session = await operations.session(_runtime(request), ws.id, request.path_params["session"])
+    session = await operations.session(runtime_of(request), ws.id, request.path_params["session"])
     v1 = {"app_id": ws.id, "user_id": session.peer_id or "", "session_id": session.id}
     await _allow(
         request,
@@ -93,7 +86,9 @@ async def _session(request: Request, who: Viewer, ws: Workspace) -> Session:
 
 
 async def _collection(request: Request, who: Viewer, ws: Workspace) -> Collection:
-    found = await operations.collection(_runtime(request), ws.id, request.path_params["collection"])
+    found = await operations.collection(
+        runtime_of(request), ws.id, request.path_params["collection"]
+    )
     v1 = {"app_id": ws.id, "user_id": found.peer_id, "collection_id": found.id}
     await _allow(
         request,
@@ -107,7 +102,7 @@ async def _collection(request: Request, who: Viewer, ws: Workspace) -> Collectio
 async def workspaces_page(request: Request, who: Viewer) -> Response:
     """Every workspace, newest first (admins)."""
     found = await operations.workspaces(
-        _runtime(request), operations.keyset(before_of(request), PAGE)
+        runtime_of(request), operations.keyset(before_of(request), PAGE)
     )
     more = link("/console/workspaces", before=found.next_before) if found.next_before else None
     return page(request, "workspaces.html", who, workspaces=found.items, more=more)
@@ -116,7 +111,7 @@ async def workspaces_page(request: Request, who: Viewer) -> Response:
 async def workspace_page(request: Request, who: Viewer) -> Response:
     """A workspace: its peers and its sessions, newest first."""
     ws = await _workspace(request, who)
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     peers = await operations.peers(runtime, ws.id, operations.keyset(before_of(request), PAGE))
     sessions = await operations.sessions(
         runtime, ws.id, None, operations.keyset(before_of(request, "sbefore"), PAGE)
@@ -138,7 +133,7 @@ async def peer_page(request: Request, who: Viewer) -> Response:
     """A peer: its sessions (owned or joined) and the collections of what it learnt."""
     ws = await _workspace_for_child(request, who)
     peer = await _peer(request, who, ws)
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     sessions = await operations.sessions(
         runtime, ws.id, peer.id, operations.keyset(before_of(request), PAGE)
     )
@@ -156,21 +151,13 @@ async def peer_page(request: Request, who: Viewer) -> Response:
     )
 
 
-def _instant(raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(f"Not a date and time: {raw!r} (use YYYY-MM-DDTHH:MM)") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 async def session_page(request: Request, who: Viewer) -> Response:
     """A session's messages, newest first, with metadata; `at` jumps to a date."""
     ws = await _workspace_for_child(request, who)
     session = await _session(request, who, ws)
     raw_at = request.query_params.get("at", "").strip()
-    at = _instant(raw_at) if raw_at else None
-    runtime = _runtime(request)
+    at = instant(raw_at) if raw_at else None
+    runtime = runtime_of(request)
     found = await operations.messages(
         runtime, session.id, operations.keyset(before_of(request), PAGE), at
     )
@@ -194,7 +181,7 @@ async def collection_page(request: Request, who: Viewer) -> Response:
     """A collection's documents newest first, or the closest in meaning to `q`."""
     ws = await _workspace_for_child(request, who)
     found = await _collection(request, who, ws)
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     query = request.query_params.get("q", "").strip()
     hits: list[Any] = []
     more = None
@@ -248,16 +235,16 @@ async def _workspace_for_child(request: Request, who: Viewer) -> Workspace:
     """The workspace of a page below it: loaded, not checked (the child's own check decides,
     so a peer or session key reaches its page without reaching the workspace's)."""
     del who
-    return await operations.workspace(_runtime(request), request.path_params["workspace"])
+    return await operations.workspace(runtime_of(request), request.path_params["workspace"])
 
 
 async def start_page(request: Request, who: Viewer) -> Response:
     """/console: admins see the overview; a scoped key goes to the page of its scope."""
     if who.admin:
-        runtime = _runtime(request)
+        runtime = runtime_of(request)
         gauges = await operations.gauges(runtime)
         return page(request, "home.html", who, gauges=gauges)
-    target = await scope_start(_runtime(request), who.scope)
+    target = await scope_start(runtime_of(request), who.scope)
     if target is None:
         raise hidden()
     return RedirectResponse(target, status_code=303)

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mindkeeper.errors import MindkeeperError
+from mindkeeper.http.console.base import console_path
 from mindkeeper.http.console.render import page, static
 from mindkeeper.http.console.security import (
     SESSION_COOKIE,
@@ -21,8 +22,7 @@ from mindkeeper.http.console.security import (
 
 
 def _next(raw: str) -> str:
-    target = unquote(raw or "")
-    return target if target.startswith("/console") and "//" not in target else "/console"
+    return console_path(unquote(raw or ""), "/console")
 
 
 async def login_form(request: Request) -> Response:
