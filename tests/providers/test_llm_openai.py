@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -108,11 +107,10 @@ async def test_a_hang_times_out(fake: FakeModelServer) -> None:
     release = threading.Event()
     fake.fail(Fault("hang", seconds=5, release=release))
     model = _model(fake, UsageMeter(), HttpPolicy(timeout=0.2, max_retries=0))
-    started = time.monotonic()
+    # Without the timeout the call would wait for the release and then succeed.
     with pytest.raises(ModelError, match=r"no answer within 0\.2 s"):
         await model.complete(PROMPT)
     release.set()
-    assert time.monotonic() - started < 2
     fake.fail(Fault("hang", seconds=5, release=release))
     release.clear()
     with pytest.raises(ModelError, match=r"no answer within 0\.2 s"):
