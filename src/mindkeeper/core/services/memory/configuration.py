@@ -12,7 +12,7 @@ Keys (Honcho v3): `reasoning.enabled` and `reasoning.custom_instructions`, `peer
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mindkeeper.core.entities import JSONObject, Member, Peer
@@ -77,18 +77,16 @@ def resolve(
     message: JSONObject | None = None,
 ) -> Resolved:
     """The effective settings: message, then session, then workspace, then defaults."""
-    levels = (message, session, workspace)
     tiers = (session, workspace)
-    reasoning = _first([_reasoning_flag(c) for c in levels], bool, defaults.reasoning)
     instructions = _first(
-        [_section(c, "reasoning").get("custom_instructions") for c in levels], str, None
+        [_section(c, "reasoning").get("custom_instructions") for c in tiers], str, None
     )
 
     def pick(section: str, key: str, kind: type, default: Any) -> Any:
         return _first([_section(c, section).get(key) for c in tiers], kind, default)
 
-    return Resolved(
-        reasoning=reasoning,
+    resolved = Resolved(
+        reasoning=_first([_reasoning_flag(c) for c in tiers], bool, defaults.reasoning),
         custom_instructions=instructions or None,
         peer_card_use=pick("peer_card", "use", bool, defaults.peer_card_use),
         peer_card_create=pick("peer_card", "create", bool, defaults.peer_card_create),
@@ -97,6 +95,21 @@ def resolve(
         long_every=pick("summary", "messages_per_long_summary", int, defaults.long_every),
         dream=pick("dream", "enabled", bool, defaults.dream),
     )
+    return with_message(resolved, message)
+
+
+def with_message(resolved: Resolved, message: JSONObject | None) -> Resolved:
+    """A session's settings (`resolve` without a message) with one message's overrides:
+    the same as `resolve` given that message, without resolving the session again."""
+    if not message:
+        return resolved
+    reasoning = _reasoning_flag(message)
+    instructions = _section(message, "reasoning").get("custom_instructions")
+    if isinstance(instructions, str):
+        resolved = replace(resolved, custom_instructions=instructions or None)
+    if reasoning is not None:
+        resolved = replace(resolved, reasoning=reasoning)
+    return resolved
 
 
 def observed(sender: Peer, membership: Member | None) -> bool:

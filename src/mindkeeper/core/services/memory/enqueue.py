@@ -61,30 +61,37 @@ async def enqueue_for_messages(
     long = _period(session.configuration, "messages_per_long_summary") or _period(
         workspace_config, "messages_per_long_summary"
     )
+    session_settings = configuration.resolve(_DEFAULTS, workspace_config, session.configuration)
     items: list[NewWork] = []
     watchers: dict[str, list[str]] = {}
+    # One payload per distinct (sender, settings): most messages of a batch share both.
+    payloads: dict[tuple[str, configuration.Resolved], dict[str, Any] | None] = {}
     for message, message_config in zip(messages, configurations, strict=True):
-        settings = configuration.resolve(
-            _DEFAULTS, workspace_config, session.configuration, message_config
-        )
         sender = senders.get(message.sender_id)
         if sender is None:
             continue
-        observers: list[str] = []
-        if settings.reasoning:
-            if sender.id not in watchers:
-                watchers[sender.id] = configuration.observers(sender, members)
-            observers = watchers[sender.id]
-        if not observers and not settings.summary:
-            continue
-        payload: dict[str, Any] = {
-            "observers": observers,
-            "instructions": settings.custom_instructions,
-            "peer_card": settings.peer_card_create,
-            "summary": settings.summary,
-            "short_every": short,
-            "long_every": long,
-            "dream": settings.dream,
-        }
-        items.append(NewWork(message.id, sender.id, payload))
+        settings = configuration.with_message(session_settings, message_config)
+        key = (sender.id, settings)
+        if key not in payloads:
+            observers: list[str] = []
+            if settings.reasoning:
+                if sender.id not in watchers:
+                    watchers[sender.id] = configuration.observers(sender, members)
+                observers = watchers[sender.id]
+            payloads[key] = (
+                None
+                if not observers and not settings.summary
+                else {
+                    "observers": observers,
+                    "instructions": settings.custom_instructions,
+                    "peer_card": settings.peer_card_create,
+                    "summary": settings.summary,
+                    "short_every": short,
+                    "long_every": long,
+                    "dream": settings.dream,
+                }
+            )
+        payload = payloads[key]
+        if payload is not None:
+            items.append(NewWork(message.id, sender.id, payload))
     return await uow.jobs.enqueue_work(session.workspace_id, session.id, items, now)
