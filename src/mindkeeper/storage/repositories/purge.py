@@ -12,15 +12,12 @@ from __future__ import annotations
 from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mindkeeper.storage.schema import metadata
-from mindkeeper.storage.tables import messages, sessions, workspaces
+from mindkeeper.storage.tables import messages, sessions, workspace_tables, workspaces
 
 
 def _tenant_tables() -> list[Table]:
     """Tables with a workspace id, dependents first (the workspaces table itself excluded)."""
-    return [
-        t for t in reversed(metadata.sorted_tables) if "workspace_id" in t.c and t is not workspaces
-    ]
+    return workspace_tables()[::-1]
 
 
 def _references_messages(table: Table) -> bool:

@@ -8,6 +8,8 @@ steps), `jobs` (the durable queue and vector indexes), `webhooks` (endpoints), `
 
 from __future__ import annotations
 
+from sqlalchemy import Table
+
 from mindkeeper.storage.schema import metadata
 from mindkeeper.storage.tables import agentcore, agents, auth, derived, jobs, webhooks
 from mindkeeper.storage.tables.memory import (
@@ -24,10 +26,21 @@ from mindkeeper.storage.tables.memory import (
     workspaces,
 )
 
+#: The tenant key of a workspace's rows (the `public_id` of `workspaces`).
+WORKSPACE_KEY = "workspace_id"
+
+
+def workspace_tables() -> list[Table]:
+    """The tables that hold rows of one workspace (a `workspace_id` column), parents first
+    (`workspaces`, the tenant itself, not among them)."""
+    return [t for t in metadata.sorted_tables if WORKSPACE_KEY in t.c]
+
+
 __all__ = [
     "CONTENT_MAX",
     "NAME_MAX",
     "PUBLIC_ID_LENGTH",
+    "WORKSPACE_KEY",
     "agentcore",
     "agents",
     "auth",
@@ -42,5 +55,6 @@ __all__ = [
     "session_peers",
     "sessions",
     "webhooks",
+    "workspace_tables",
     "workspaces",
 ]

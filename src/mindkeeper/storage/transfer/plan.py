@@ -16,14 +16,13 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 
-from mindkeeper.storage.tables import metadata
+from mindkeeper.storage.tables import WORKSPACE_KEY, metadata, workspace_tables, workspaces
 from mindkeeper.storage.transfer.format import column_kind
 
 #: Tables never exported, with the reason (none today: every table travels).
 EXCLUDED: dict[str, str] = {}
-WORKSPACE_COLUMN = "workspace_id"
 #: The tenant keys: every table but the global ones carries one of them.
-TENANT_COLUMNS = (WORKSPACE_COLUMN, "account_id")
+TENANT_COLUMNS = (WORKSPACE_KEY, "account_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +45,9 @@ class TablePlan:
 
     def workspace_filter(self, workspace_id: str) -> Any | None:
         """The condition selecting the workspace's rows; None when the table has none."""
-        if self.name == "workspaces":
+        if self.table is workspaces:
             return self.table.c.public_id == workspace_id
-        column = self.table.c.get(WORKSPACE_COLUMN)
+        column = self.table.c.get(WORKSPACE_KEY)
         return None if column is None else column == workspace_id
 
 
@@ -88,10 +87,8 @@ def plan_table(table: Table) -> TablePlan:
 def export_plan(workspace: bool = False) -> list[TablePlan]:
     """Every exported table in foreign-key order (parents first); with `workspace`, only those
     that hold rows of one workspace."""
-    plans = [plan_table(t) for t in metadata.sorted_tables if t.name not in EXCLUDED]
-    if workspace:
-        plans = [p for p in plans if p.workspace_filter("") is not None]
-    return plans
+    tables = [workspaces, *workspace_tables()] if workspace else metadata.sorted_tables
+    return [plan_table(t) for t in tables if t.name not in EXCLUDED]
 
 
 def planned_tables() -> dict[str, TablePlan]:
