@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,15 +28,65 @@ from mindkeeper.storage.repositories.sessions import SqlSessionRepository
 from mindkeeper.storage.repositories.webhooks import SqlWebhookRepository
 from mindkeeper.storage.repositories.workspaces import SqlWorkspaceRepository
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the open transaction, built on first access and then kept in the unit
+    of work's `__dict__` (which later reads find first) until the transaction ends: a request
+    pays only for the repositories it uses."""
+
+    def __init__(self, build: Callable[[AsyncConnection, str], R]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type[Any]) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type[Any]) -> Self | R:
+        if uow is None:
+            return self
+        repository = self._build(uow.connection, uow._db.dialect)
+        uow.__dict__[self._name] = repository
+        uow._built.append(self._name)
+        return repository
+
 
 class SqlUnitOfWork:
     """Opens a connection on enter; writes on SQLite take the in-process writer lock first."""
+
+    workspaces = _Repository(SqlWorkspaceRepository)
+    peers = _Repository(SqlPeerRepository)
+    sessions = _Repository(SqlSessionRepository)
+    members = _Repository(SqlMemberRepository)
+    messages = _Repository(SqlMessageRepository)
+    notes = _Repository(SqlNoteRepository)
+    collections = _Repository(SqlCollectionRepository)
+    documents = _Repository(SqlDocumentRepository)
+    conclusions = _Repository(SqlConclusionRepository)
+    peer_cards = _Repository(SqlPeerCardRepository)
+    message_index = _Repository(SqlMessageIndexRepository)
+    agents = _Repository(SqlAgentRepository)
+    agentcore = _Repository(SqlAgentCoreRepository)
+    jobs = _Repository(SqlJobRepository)
+    auth = _Repository(SqlAuthRepository)
+    webhooks = _Repository(SqlWebhookRepository)
+    operations = _Repository(SqlOperationsRepository)
+    scopes = _Repository(SqlScopeRepository)
 
     def __init__(self, db: Database, *, write: bool = True) -> None:
         self._db = db
         self._write = write
         self._conn: AsyncConnection | None = None
         self._locked = False
+        #: Names of the repositories built for the open transaction.
+        self._built: list[str] = []
 
     async def __aenter__(self) -> Self:
         db = self._db
@@ -58,29 +109,7 @@ class SqlUnitOfWork:
             self._release_lock()
             raise
         self._conn = conn
-        self._bind(conn)
         return self
-
-    def _bind(self, conn: AsyncConnection) -> None:
-        dialect = self._db.dialect
-        self.workspaces = SqlWorkspaceRepository(conn, dialect)
-        self.peers = SqlPeerRepository(conn, dialect)
-        self.sessions = SqlSessionRepository(conn, dialect)
-        self.members = SqlMemberRepository(conn, dialect)
-        self.messages = SqlMessageRepository(conn, dialect)
-        self.notes = SqlNoteRepository(conn, dialect)
-        self.collections = SqlCollectionRepository(conn, dialect)
-        self.documents = SqlDocumentRepository(conn, dialect)
-        self.conclusions = SqlConclusionRepository(conn, dialect)
-        self.peer_cards = SqlPeerCardRepository(conn, dialect)
-        self.message_index = SqlMessageIndexRepository(conn, dialect)
-        self.agents = SqlAgentRepository(conn, dialect)
-        self.agentcore = SqlAgentCoreRepository(conn, dialect)
-        self.jobs = SqlJobRepository(conn, dialect)
-        self.auth = SqlAuthRepository(conn, dialect)
-        self.webhooks = SqlWebhookRepository(conn, dialect)
-        self.operations = SqlOperationsRepository(conn, dialect)
-        self.scopes = SqlScopeRepository(conn, dialect)
 
     @property
     def connection(self) -> AsyncConnection:
@@ -99,6 +128,9 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._conn, None
+        built, self._built = self._built, []
+        for name in built:  # the next transaction builds its own
+            del self.__dict__[name]
         try:
             if conn is not None:
                 try:
