@@ -72,6 +72,11 @@ class Page(Generic[T]):
         """Number of pages for the total; 0 when there are no rows."""
         return math.ceil(self.total / self.size) if self.total else 0
 
+    @classmethod
+    def empty(cls, request: PageRequest) -> Page[T]:
+        """The requested page of a list with no rows."""
+        return cls(items=[], total=0, page=request.page, size=request.size)
+
 
 #: A metadata filter: JSON containment (`metadata @> filter`). None or {} means no filter.
 MetadataFilter = dict[str, Any] | None

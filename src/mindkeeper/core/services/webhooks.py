@@ -141,7 +141,7 @@ async def list(uow: UnitOfWork, workspace_name: str, page: PageRequest) -> Page[
     async with uow:
         workspace = await uow.workspaces.get_by_name(workspace_name)
         if workspace is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.webhooks.list(workspace.id, page)
 
 

@@ -132,7 +132,7 @@ async def list(uow: UnitOfWork, workspace: str, session: str, page: PageRequest)
     async with uow:
         found = await find_session(uow, workspace, session)
         if found is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.members.peers(found.workspace_id, found.id, page)
 
 

@@ -81,7 +81,7 @@ async def list(
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.peers.list_by_creation(ws.id, page, where)
 
 
@@ -99,5 +99,5 @@ async def sessions(
         ws = await uow.workspaces.get_by_name(workspace)
         peer = None if ws is None else await uow.peers.get_by_name(ws.id, name)
         if ws is None or peer is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.sessions.list_of_member(ws.id, peer.id, page, where)

@@ -90,7 +90,7 @@ async def list(uow: UnitOfWork, workspace: str, page: PageRequest) -> Page[Peer]
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.scopes.list(ws.id, page)
 
 

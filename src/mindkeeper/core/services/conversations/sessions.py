@@ -91,7 +91,7 @@ async def list(
     async with uow:
         ws = await uow.workspaces.get_by_name(workspace)
         if ws is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.sessions.list_in_workspace(ws.id, page, True, where)
 
 
