@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from mindkeeper.core.entities import JSONObject, Peer, Session
+from mindkeeper.core.entities import JSONObject, Peer, Session, Workspace
 from mindkeeper.core.ports import MemberSettings, UnitOfWork
 from mindkeeper.core.services.conversations import workspaces
 from mindkeeper.core.services.conversations.scope import retrying, session_not_found
@@ -55,13 +55,17 @@ async def get_or_create(
     return await retrying(attempt)
 
 
-async def _require(uow: UnitOfWork, workspace: str, name: str) -> Peer:
-    """Inside an open unit of work: the scope, or NotFound."""
-    ws = await uow.workspaces.get_by_name(workspace)
+async def _scope_in(uow: UnitOfWork, ws: Workspace | None, workspace: str, name: str) -> Peer:
+    """Inside an open unit of work: the scope of the workspace found by name, or NotFound."""
     scope = None if ws is None else await uow.scopes.get(ws.id, name)
     if scope is None:
         raise scope_not_found(name, workspace)
     return scope
+
+
+async def _require(uow: UnitOfWork, workspace: str, name: str) -> Peer:
+    """Inside an open unit of work: the scope, or NotFound."""
+    return await _scope_in(uow, await uow.workspaces.get_by_name(workspace), workspace, name)
 
 
 async def session_names(
@@ -70,10 +74,13 @@ async def session_names(
     """Inside an open unit of work: the names of the active sessions of the named scopes
     (their union, each once); NotFound for a missing scope (or workspace)."""
     found: dict[str, None] = {}
+    ws: Workspace | None = None
     for name in names:
         if "\x00" in name or "\x00" in workspace:  # no stored name holds one
             raise scope_not_found(name, workspace)
-        scope = await _require(uow, workspace, name)
+        if ws is None:  # read once: a missing workspace ends the loop
+            ws = await uow.workspaces.get_by_name(workspace)
+        scope = await _scope_in(uow, ws, workspace, name)
         for session, _ in await uow.scopes.joined(scope.workspace_id, scope.id):
             found[session] = None
     return builtins.list(found)
