@@ -126,28 +126,18 @@ async def add_sessions(
 
 async def hold(
     uow: UnitOfWork,
-    workspace: str,
-    session: str,
+    workspace_id: str,
+    session_id: str,
     names: Sequence[str],
-    clock: Clock = utcnow,
+    now: datetime,
 ) -> None:
-    """Put an existing session into the named scopes, creating the scopes that are missing."""
-
-    async def attempt() -> None:
-        async with uow:
-            now = clock()
-            ws = await workspaces.ensure(uow, workspace, clock)
-            found = await uow.sessions.get_by_name(ws.id, session)
-            if found is None or not found.is_active:
-                raise session_not_found(session, workspace)
-            for name in dict.fromkeys(names):
-                scope = await uow.scopes.get(ws.id, name)
-                if scope is None:
-                    scope = await uow.scopes.create(ws.id, name, {}, now)
-                await uow.members.join(ws.id, found.id, [(scope.id, HOLD)], now)
-            await uow.commit()
-
-    await retrying(attempt)
+    """Inside an open write unit of work: put the session into the named scopes, creating the
+    scopes that are missing."""
+    for name in dict.fromkeys(names):
+        scope = await uow.scopes.get(workspace_id, name)
+        if scope is None:
+            scope = await uow.scopes.create(workspace_id, name, {}, now)
+        await uow.members.join(workspace_id, session_id, [(scope.id, HOLD)], now)
 
 
 async def remove_session(

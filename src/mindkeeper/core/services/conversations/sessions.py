@@ -8,14 +8,14 @@ be used again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mindkeeper.core.entities import JSONObject, Session
 from mindkeeper.core.filters import parse_filters
 from mindkeeper.core.ports import MemberSettings, NewMessage, UnitOfWork
 from mindkeeper.core.ports.jobs import DELETE_SESSION
 from mindkeeper.core.services.conversations import filters as spec
-from mindkeeper.core.services.conversations import members, workspaces
+from mindkeeper.core.services.conversations import members, scopes, workspaces
 from mindkeeper.core.services.conversations.scope import (
     require_active,
     retrying,
@@ -33,9 +33,11 @@ async def get_or_create(
     configuration: JSONObject | None,
     members_settings: Mapping[str, MemberSettings] | None,
     clock: Clock = utcnow,
+    scope_names: Sequence[str] = (),
 ) -> tuple[Session, bool]:
     """Return (session, created). An existing session takes given metadata (replaced) and
-    configuration (merged at the top level); the given peers join it (created if needed)."""
+    configuration (merged at the top level); the given peers join it (created if needed),
+    and it joins the named scopes (created if needed)."""
 
     async def attempt() -> tuple[Session, bool]:
         async with uow:
@@ -63,6 +65,8 @@ async def get_or_create(
                 session = changed
             if members_settings:
                 await members.join(uow, ws.id, session.id, members_settings, now)
+            if scope_names:
+                await scopes.hold(uow, ws.id, session.id, scope_names, now)
             await uow.commit()
             return session, created
 

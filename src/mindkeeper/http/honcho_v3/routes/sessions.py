@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body
 from starlette.responses import Response
 
 from mindkeeper.core.ports import MemberSettings
-from mindkeeper.core.services.conversations import members, scopes, sessions
+from mindkeeper.core.services.conversations import members, sessions
 from mindkeeper.http.deps import ReadUow, WriteUow
 from mindkeeper.http.honcho_v3 import mapping, responses
 from mindkeeper.http.honcho_v3.auth import AUTH
@@ -69,9 +69,8 @@ async def get_or_create_session(
         body.metadata,
         configuration,
         None if body.peers is None else _settings(body.peers),
+        scope_names=body.scopes or (),
     )
-    if body.scopes:
-        await scopes.hold(uow, workspace_id, body.id, body.scopes)
     return ok_or_created(mapping.session(session, workspace_id), was_created)
 
 
