@@ -15,10 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mindkeeper.core.services.conversations.members import ObserverLimit
+from mindkeeper.core.services.memory.dreams import DreamsDisabled
+from mindkeeper.errors import MindkeeperError
 from mindkeeper.http.responses import JSONBytes
 
 #: Domain errors whose v3 status differs from the shared map.
-STATUS: dict[type[Exception], int] = {ObserverLimit: 400}
+STATUS: dict[type[MindkeeperError], int] = {ObserverLimit: 400, DreamsDisabled: 400}
+_OWN = tuple(STATUS)
 
 
 class V3Route(APIRoute):
@@ -31,7 +34,7 @@ class V3Route(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 return await handler(request)
-            except ObserverLimit as exc:
+            except _OWN as exc:
                 return JSONBytes({"detail": exc.message}, status_code=STATUS[type(exc)])
 
         return run

@@ -17,7 +17,6 @@ from mindkeeper.http.honcho_v3 import responses
 from mindkeeper.http.honcho_v3.auth import AUTH
 from mindkeeper.http.honcho_v3.common import no_content, ok
 from mindkeeper.http.honcho_v3.errors import V3Route
-from mindkeeper.http.responses import JSONBytes
 
 router = APIRouter(
     prefix="/v3/workspaces/{workspace_id}",
@@ -77,17 +76,15 @@ async def get_queue_status(
 
 @router.post("/schedule_dream", status_code=204)
 async def schedule_dream(workspace_id: str, body: DreamRequest, runtime: RuntimeDep) -> Response:
-    """Queue a dream (204); identical unfinished dreams are not queued twice."""
-    try:
-        await dreams.schedule(
-            runtime,
-            workspace_id,
-            body.observer,
-            body.observed,
-            body.dream_type.value,
-            body.session_id,
-            body.rebuild,
-        )
-    except dreams.DreamsDisabled as exc:
-        return JSONBytes({"detail": exc.message}, status_code=400)
+    """Queue a dream (204; 400 when dreams are off); identical unfinished dreams are not
+    queued twice."""
+    await dreams.schedule(
+        runtime,
+        workspace_id,
+        body.observer,
+        body.observed,
+        body.dream_type.value,
+        body.session_id,
+        body.rebuild,
+    )
     return no_content()
