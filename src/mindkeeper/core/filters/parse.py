@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -126,16 +127,7 @@ class _Parser:
                     f"Invalid filter for column '{key}': unsupported operator(s) "
                     f"{sorted(value)}. Expected one of {_SORTED_OPERATORS} or a scalar value."
                 )
-            nodes: list[Node] = []
-            for operator, operand in value.items():
-                if operator not in OPERATORS:
-                    raise Invalid(f"Unsupported comparison operator: {operator}")
-                if operand == "*":
-                    continue
-                node = self.operator(found, key, operator, operand)
-                if node is not None:
-                    nodes.append(node)
-            return all_of(nodes)
+            return _each_operator(value, lambda op, operand: self.operator(found, key, op, operand))
         return self.equal(found, key, value)
 
     def equal(self, found: Field, key: str, value: Any) -> Node:
@@ -233,36 +225,25 @@ class _Parser:
                     if (node := self.json_key(column, name, item)) is not None
                 ]
             )
-        nodes: list[Node] = []
-        for operator, operand in value.items():
-            if operator not in OPERATORS:
-                raise Invalid(f"Unsupported comparison operator: {operator}")
-            if operand == "*":
-                continue
+
+        def whole(operator: str, operand: Any) -> Node:
             if operator == "contains":
-                nodes.append(json_pattern(column, operand))
-                continue
+                return json_pattern(column, operand)
             if operator in _NUMERIC_OPERATORS:
                 check_float_cast(operand)
             raise Invalid(
                 f"Operator '{operator}' cannot be applied to '{key}' as a whole; apply it to "
                 f'one key, as in {{"{key}": {{"<key>": {{"{operator}": ...}}}}}}'
             )
-        return all_of(nodes)
+
+        return _each_operator(value, whole)
 
     def json_key(self, column: str, name: str, value: Any) -> Node | None:
         """One key of a JSON column."""
         if isinstance(value, dict) and any(op in OPERATORS for op in value):
-            nodes: list[Node] = []
-            for operator, operand in value.items():
-                if operator not in OPERATORS:
-                    raise Invalid(f"Unsupported comparison operator: {operator}")
-                if operand == "*":
-                    continue
-                node = self.key_operator(column, name, operator, operand)
-                if node is not None:
-                    nodes.append(node)
-            return all_of(nodes)
+            return _each_operator(
+                value, lambda op, operand: self.key_operator(column, name, op, operand)
+            )
         if value == "*":
             return None
         return json_pattern(column, {name: value})
@@ -304,6 +285,23 @@ class _Parser:
         if isinstance(number, float) and math.isnan(number):
             raise not_a_number(operand)
         return KeyNumber(column, name, op, number)
+
+
+def _each_operator(
+    operators: dict[str, Any], build: Callable[[str, Any], Node | None]
+) -> Node | None:
+    """The conjunction of `build(operator, operand)` over an object of operators, in order:
+    an unknown operator is Invalid, a `*` operand adds no condition."""
+    nodes: list[Node] = []
+    for operator, operand in operators.items():
+        if operator not in OPERATORS:
+            raise Invalid(f"Unsupported comparison operator: {operator}")
+        if operand == "*":
+            continue
+        node = build(operator, operand)
+        if node is not None:
+            nodes.append(node)
+    return all_of(nodes)
 
 
 def _key_text(name: str, entry: Any) -> str | None:
