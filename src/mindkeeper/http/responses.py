@@ -1,15 +1,21 @@
-"""Fast JSON responses (orjson; keys keep insertion order), the timestamps both Honcho surfaces
-write, and the response models they document alike (for the OpenAPI document only)."""
+"""Fast JSON responses (orjson; keys keep insertion order), the timestamps and page envelopes
+both Honcho surfaces write, and the response models they document alike (for the OpenAPI
+document only)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
+
+from mindkeeper.core.values import Page
+
+T = TypeVar("T")
 
 
 def dumps(content: Any) -> bytes:
@@ -25,6 +31,17 @@ def timestamp(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+
+
+def page(result: Page[T], item: Callable[[T], Any]) -> dict[str, Any]:
+    """A Page envelope, each item mapped by `item`."""
+    return {
+        "items": [item(x) for x in result.items],
+        "total": result.total,
+        "page": result.page,
+        "size": result.size,
+        "pages": result.pages,
+    }
 
 
 class JSONBytes(Response):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mindkeeper.core.entities import Collection, Document, Message, Note, Peer, Session, Workspace
-from mindkeeper.core.values import Page
+from mindkeeper.http.responses import page as page
 from mindkeeper.http.responses import timestamp
 
 
@@ -94,15 +94,4 @@ def document(d: Document) -> dict[str, Any]:
         "collection_id": d.collection_id,
         "app_id": d.workspace_id,
         "user_id": d.peer_id,
-    }
-
-
-def page(p: Page[Any], item: Any) -> dict[str, Any]:
-    """A Page envelope."""
-    return {
-        "items": [item(x) for x in p.items],
-        "total": p.total,
-        "page": p.page,
-        "size": p.size,
-        "pages": p.pages,
     }

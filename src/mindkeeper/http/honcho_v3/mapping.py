@@ -6,18 +6,16 @@ the server id is sent as `uid` (which the current SDK reads when present).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import Any
 
 from mindkeeper.core.entities import Member, Message, Peer, Session, Workspace
 from mindkeeper.core.ports.derived import Conclusion, NamedMessage
 from mindkeeper.core.ports.webhooks import WebhookEndpoint
 from mindkeeper.core.services.memory.summaries import Summary
-from mindkeeper.core.values import Page
+from mindkeeper.http.responses import page as page
 from mindkeeper.http.responses import timestamp as timestamp
-
-T = TypeVar("T")
 
 
 def workspace(w: Workspace) -> dict[str, Any]:
@@ -75,17 +73,6 @@ def message(
 def peer_config(m: Member) -> dict[str, Any]:
     """A SessionPeerConfig."""
     return {"observe_me": m.observe_me, "observe_others": m.observe_others}
-
-
-def page(result: Page[T], item: Callable[[T], Any]) -> dict[str, Any]:
-    """A Page[T] envelope."""
-    return {
-        "items": [item(x) for x in result.items],
-        "total": result.total,
-        "page": result.page,
-        "size": result.size,
-        "pages": result.pages,
-    }
 
 
 def conclusion(c: Conclusion) -> dict[str, Any]:
