@@ -43,6 +43,17 @@ def create_master_key(path: Path) -> bytes:
     existing = read_master_key(path)
     if existing is not None:
         return existing
+    create_private_file(path, secrets.token_bytes(MASTER_KEY_BYTES))
+    created = read_master_key(path)
+    if created is None:
+        raise FileNotFoundError(f"{path} vanished right after it was created")
+    return created
+
+
+def create_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` (mode 0600, in a directory of mode 0700) unless the file exists:
+    a private temporary file is hard-linked to the final name, so of processes that race the
+    first one wins and the others keep its file. OSError when it cannot be created."""
     directory = path.parent
     # Missing parents too are made owner-only (mkdir's `parents` would use the umask).
     for missing in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
@@ -53,7 +64,7 @@ def create_master_key(path: Path) -> bytes:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(secrets.token_bytes(MASTER_KEY_BYTES))
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         try:
@@ -63,10 +74,6 @@ def create_master_key(path: Path) -> bytes:
     finally:
         temporary.unlink(missing_ok=True)
     _sync_directory(directory)
-    created = read_master_key(path)
-    if created is None:
-        raise FileNotFoundError(f"{path} vanished right after it was created")
-    return created
 
 
 def _sync_directory(directory: Path) -> None:

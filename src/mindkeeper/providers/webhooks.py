@@ -2,8 +2,8 @@
 
 The secret is `MINDKEEPER_WEBHOOK_SECRET`, else the contents of `MINDKEEPER_WEBHOOK_SECRET_FILE`,
 else a secret generated once in `<data dir>/keys/webhook.secret` (64 URL-safe characters, mode
-0600, created atomically: a private temporary file hard-linked to the final name, so processes
-that race on a fresh data directory all read the same secret).
+0600, created as the master key is: `master_key.create_private_file`, so processes that race
+on a fresh data directory all read the same secret).
 
 A delivery resolves the URL's host once, refuses it when any of its addresses is not public
 (unless `MINDKEEPER_WEBHOOK_ALLOW_PRIVATE`), then connects to the first address it checked:
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import secrets
 import socket
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from pydantic import SecretStr
 
 from mindkeeper.core.ports.webhooks import DeliveryError, public_address
 from mindkeeper.errors import Unavailable
+from mindkeeper.providers.master_key import create_private_file
 from mindkeeper.providers.secrets import SecretError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -65,21 +65,7 @@ def create_generated_secret(path: Path) -> bytes:
         existing = ""
     if existing:
         return existing.encode("ascii")
-    directory = path.parent
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(48) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-    finally:
-        temporary.unlink(missing_ok=True)
+    create_private_file(path, (secrets.token_urlsafe(48) + "\n").encode("ascii"))
     return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
