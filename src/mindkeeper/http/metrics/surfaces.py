@@ -35,7 +35,7 @@ class Surface:
         return "/" + "/".join(p if p in self.literals else "{id}" for p in parts)
 
 
-SURFACES: list[Surface] = [
+SURFACES: tuple[Surface, ...] = (
     Surface("honcho_v1", ("/v1",)),
     Surface("honcho_v3", ("/v3",)),
     Surface(
@@ -68,12 +68,7 @@ SURFACES: list[Surface] = [
     ),
     Surface("console", ("/console",)),
     Surface("operations", ("/metrics", "/healthz", "/readyz", "/queue", "/openapi.json", "/docs")),
-]
-
-
-def register(surface: Surface) -> None:
-    """Add a surface (before any request is served)."""
-    SURFACES.append(surface)
+)
 
 
 def classify(scope: dict[str, Any]) -> tuple[str, str]:
