@@ -241,7 +241,9 @@ async def test_session_search_reads_the_sessions_messages_first(runtime: AppRunt
             rows = await conn.exec_driver_sql(prefix + statement, params)
             plan = [str(row[-1]) for row in rows]
             # SQLite's first loop is the outermost; PostgreSQL's plan names it somewhere.
-            outer = next(p for p in plan if "SCAN" in p or "SEARCH" in p)
-            read = outer if sqlite else "\n".join(plan)
+            if sqlite:
+                read = next(p for p in plan if "SCAN" in p or "SEARCH" in p)
+            else:
+                read = "\n".join(plan)
             assert "ix_messages_session_id_id" in read, plan
             assert "workspace_id_id" not in "\n".join(plan), plan
