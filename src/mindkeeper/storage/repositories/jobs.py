@@ -26,7 +26,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Row
 
 from mindkeeper.core.entities import Message, Session
 from mindkeeper.core.ports.jobs import (
@@ -38,7 +37,7 @@ from mindkeeper.core.ports.jobs import (
 )
 from mindkeeper.storage.dialects.claims import lock_for_claim, peer_lock
 from mindkeeper.storage.repositories.background_reads import SqlBackgroundReads
-from mindkeeper.storage.repositories.work_units import SqlWorkUnits
+from mindkeeper.storage.repositories.work_units import JOB_COLUMNS, SqlWorkUnits, to_job
 from mindkeeper.storage.tables import messages as messages_table
 from mindkeeper.storage.tables.jobs import ERROR_MAX, jobs
 from mindkeeper.storage.types import UTCDateTime
@@ -46,19 +45,6 @@ from mindkeeper.storage.types import UTCDateTime
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
 _J = jobs.alias("j")
 _E = jobs.alias("e")
-_JOB_COLUMNS = (
-    jobs.c.id,
-    jobs.c.kind,
-    jobs.c.workspace_id,
-    jobs.c.peer_id,
-    jobs.c.session_id,
-    jobs.c.message_id,
-    jobs.c.status,
-    jobs.c.attempts,
-    jobs.c.lease_token,
-    jobs.c.created_at,
-    jobs.c.payload,
-)
 # No earlier unfinished job in the same session: the candidate is its session's head.
 _IS_HEAD = ~(
     select(literal(1))
@@ -69,23 +55,6 @@ _IS_HEAD = ~(
     )
     .exists()
 )
-
-
-def to_job(row: Row[Any]) -> Job:
-    """Map a row to the entity."""
-    return Job(
-        row.id,
-        row.kind,
-        row.workspace_id,
-        row.peer_id or "",
-        row.session_id or "",
-        row.message_id or "",
-        JobStatus(row.status),
-        row.attempts,
-        row.lease_token,
-        row.created_at,
-        row.payload,
-    )
 
 
 _NOW = bindparam("b_now", type_=UTCDateTime())
@@ -215,7 +184,7 @@ class SqlJobRepository(SqlWorkUnits, SqlBackgroundReads):
                     lease_expires_at=lease_until,
                     updated_at=now,
                 )
-                .returning(*_JOB_COLUMNS)
+                .returning(*JOB_COLUMNS)
             )
         ).one()
         return to_job(row)
@@ -421,11 +390,15 @@ class SqlJobRepository(SqlWorkUnits, SqlBackgroundReads):
             for r in rows
         ]
 
-    async def retry_dead(self, session_id: str | None, now: datetime) -> int:
-        """Put dead jobs back to pending, attempts reset."""
+    async def retry_dead(
+        self, session_id: str | None, now: datetime, key: int | None = None
+    ) -> int:
+        """Put dead jobs (of a session, or the one job `key`) back to pending, attempts reset."""
         stmt = update(jobs).where(jobs.c.status == JobStatus.DEAD.value)
         if session_id is not None:
             stmt = stmt.where(jobs.c.session_id == session_id)
+        if key is not None:
+            stmt = stmt.where(jobs.c.id == key)
         result = await self.conn.execute(
             stmt.values(
                 status=JobStatus.PENDING.value,

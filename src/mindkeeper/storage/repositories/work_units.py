@@ -44,24 +44,24 @@ def unit_settings(payload: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in payload.items() if k not in _PER_MESSAGE}
 
 
-def _columns() -> tuple[Any, ...]:
-    c = jobs.c
-    return (
-        c.id,
-        c.kind,
-        c.workspace_id,
-        c.peer_id,
-        c.session_id,
-        c.message_id,
-        c.status,
-        c.attempts,
-        c.lease_token,
-        c.created_at,
-        c.payload,
-    )
+#: The columns of a `Job` (`to_job`).
+JOB_COLUMNS = (
+    jobs.c.id,
+    jobs.c.kind,
+    jobs.c.workspace_id,
+    jobs.c.peer_id,
+    jobs.c.session_id,
+    jobs.c.message_id,
+    jobs.c.status,
+    jobs.c.attempts,
+    jobs.c.lease_token,
+    jobs.c.created_at,
+    jobs.c.payload,
+)
 
 
-def _job(row: Any) -> Job:
+def to_job(row: Any) -> Job:
+    """Map a row of `JOB_COLUMNS` to the entity."""
     return Job(
         row.id,
         row.kind,
@@ -160,9 +160,9 @@ class SqlWorkUnits(Repository):
                 lease_expires_at=lease_until,
                 updated_at=now,
             )
-            .returning(*_columns())
+            .returning(*JOB_COLUMNS)
         )
-        return sorted((_job(r) for r in rows), key=lambda j: j.key)
+        return sorted((to_job(r) for r in rows), key=lambda j: j.key)
 
     async def unit_drained(self, session_id: str, sender_id: str) -> bool:
         """No unfinished derivation job of the sender in the session."""
