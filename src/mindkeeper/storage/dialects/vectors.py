@@ -31,6 +31,7 @@ from sqlalchemy import (
     Float,
     LargeBinary,
     Select,
+    TextClause,
     bindparam,
     cast,
     literal_column,
@@ -48,30 +49,28 @@ INDEXED_DIMENSIONS = frozenset({384, 768, 1024, 1536})
 #: Rounding slack of a float32 matrix product, beyond which two distances are not a tie.
 _TIE_MARGIN = 1e-5
 
-_LARGE = text(
-    "SELECT count(*) > :threshold AS large, "
-    "(SELECT string_to_array(extversion, '.')::int[] >= ARRAY[0, 8] "
-    " FROM pg_extension WHERE extname = 'vector') AS iterative "
-    "FROM (SELECT 1 FROM documents WHERE collection_id = :collection_id "
-    "AND embedding_dim = :dim LIMIT :limit) AS s"
-)
+
+def _size_check(table: str, key: str) -> TextClause:
+    """Whether more than `ANN_MIN_ROWS` rows of one dimension share a `key` (counting stops
+    there), and whether pgvector is 0.8 or later (iterative index scans)."""
+    return text(
+        "SELECT count(*) > :threshold AS large, "
+        "(SELECT string_to_array(extversion, '.')::int[] >= ARRAY[0, 8] "
+        " FROM pg_extension WHERE extname = 'vector') AS iterative "
+        f"FROM (SELECT 1 FROM {table} WHERE {key} = :key "
+        "AND embedding_dim = :dim LIMIT :limit) AS s"
+    )
 
 
-async def prefer_ann(conn: Any, collection_id: str, dim: int) -> bool:
-    """True when the collection is large enough for HNSW; then tune this transaction for it."""
+_LARGE_COLLECTION = _size_check("documents", "collection_id")
+_LARGE_MESSAGE_WORKSPACE = _size_check("message_vectors", "workspace_id")
+
+
+async def _prefer(conn: Any, check: TextClause, key: str, dim: int) -> bool:
     if dim not in INDEXED_DIMENSIONS:
         return False
-    row = (
-        await conn.execute(
-            _LARGE,
-            {
-                "threshold": ANN_MIN_ROWS,
-                "collection_id": collection_id,
-                "dim": dim,
-                "limit": ANN_MIN_ROWS + 1,
-            },
-        )
-    ).one()
+    params = {"threshold": ANN_MIN_ROWS, "key": key, "dim": dim, "limit": ANN_MIN_ROWS + 1}
+    row = (await conn.execute(check, params)).one()
     if not row.large:
         return False
     settings = f"SELECT set_config('hnsw.ef_search', '{EF_SEARCH}', true)"
@@ -79,6 +78,16 @@ async def prefer_ann(conn: Any, collection_id: str, dim: int) -> bool:
         settings += ", set_config('hnsw.iterative_scan', 'strict_order', true)"
     await conn.execute(text(settings))
     return True
+
+
+async def prefer_ann(conn: Any, collection_id: str, dim: int) -> bool:
+    """True when the collection is large enough for HNSW; then tune this transaction for it."""
+    return await _prefer(conn, _LARGE_COLLECTION, collection_id, dim)
+
+
+async def prefer_ann_for_messages(conn: Any, workspace_id: str, dim: int) -> bool:
+    """`prefer_ann` for the message vectors of a workspace."""
+    return await _prefer(conn, _LARGE_MESSAGE_WORKSPACE, workspace_id, dim)
 
 
 def cosine_distance(
@@ -134,30 +143,3 @@ async def sqlite_nearest_keys(
     if max_distance is not None:
         ranked = ranked[exact[ranked] < max_distance]
     return [int(k) for k in keys[near[ranked[:top_k]]]]
-
-
-async def prefer_ann_for_workspace(conn: Any, table: str, workspace_id: str, dim: int) -> bool:
-    """`prefer_ann` for a table of vectors scoped by workspace (`message_vectors`)."""
-    if dim not in INDEXED_DIMENSIONS or not table.isidentifier():
-        return False
-    large = text(
-        "SELECT count(*) > :threshold AS large, "
-        "(SELECT string_to_array(extversion, '.')::int[] >= ARRAY[0, 8] "
-        " FROM pg_extension WHERE extname = 'vector') AS iterative "
-        f"FROM (SELECT 1 FROM {table} WHERE workspace_id = :workspace_id "
-        "AND embedding_dim = :dim LIMIT :limit) AS s"
-    )
-    params = {
-        "threshold": ANN_MIN_ROWS,
-        "workspace_id": workspace_id,
-        "dim": dim,
-        "limit": ANN_MIN_ROWS + 1,
-    }
-    row = (await conn.execute(large, params)).one()
-    if not row.large:
-        return False
-    settings = f"SELECT set_config('hnsw.ef_search', '{EF_SEARCH}', true)"
-    if row.iterative:
-        settings += ", set_config('hnsw.iterative_scan', 'strict_order', true)"
-    await conn.execute(text(settings))
-    return True

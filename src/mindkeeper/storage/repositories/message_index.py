@@ -223,8 +223,8 @@ class SqlMessageIndexRepository(Repository):
             scope,
         )
         if self.dialect == "postgresql":
-            approximate = scope.session_id is None and await vectors.prefer_ann_for_workspace(
-                self.conn, v.name, scope.workspace_id, dim
+            approximate = scope.session_id is None and await vectors.prefer_ann_for_messages(
+                self.conn, scope.workspace_id, dim
             )
             distance = vectors.cosine_distance(v.c.embedding, vector, dim, approximate)
             stmt = base
