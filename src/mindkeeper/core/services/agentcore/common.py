@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -94,6 +95,23 @@ async def replayed(
             "The client token was already used for a request with different parameters"
         )
     return result
+
+
+async def remember(
+    uow: UnitOfWork,
+    account_id: str,
+    workspace_id: str,
+    operation: str,
+    key: Idempotency | None,
+    result: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Inside an open unit of work: store a request's result under its token (if it has one),
+    for `replayed` to answer a retry with."""
+    if key is not None:
+        await uow.agentcore.add_request(
+            account_id, workspace_id, operation, key.token, key.fingerprint, result, now
+        )
 
 
 def event_context(workspace_id: str, event_id: str) -> bytes:

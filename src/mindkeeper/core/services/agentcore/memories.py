@@ -30,6 +30,7 @@ from mindkeeper.core.ports.jobs import DELETE_WORKSPACE
 from mindkeeper.core.services.agentcore import namespaces
 from mindkeeper.core.services.agentcore.common import (
     Idempotency,
+    remember,
     replayed,
     require_memory,
     suffixed,
@@ -235,16 +236,7 @@ async def create(
             memory = await uow.agentcore.add_memory(new)
         except AlreadyExists:
             raise Invalid(f"A memory named {data.name} already exists") from None
-        if key is not None:
-            await uow.agentcore.add_request(
-                account_id,
-                workspace.id,
-                CREATE,
-                key.token,
-                key.fingerprint,
-                {"memory": memory.id},
-                now,
-            )
+        await remember(uow, account_id, workspace.id, CREATE, key, {"memory": memory.id}, now)
         await uow.commit()
     return memory
 
@@ -342,22 +334,16 @@ async def update(
     now = runtime.now()
     async with runtime.uow() as uow:
         memory = await require_memory(uow, account_id, memory_id)
-        if await replayed(uow, account_id, f"{memory.workspace_id}/{UPDATE}", key) is not None:
+        operation = f"{memory.workspace_id}/{UPDATE}"
+        if await replayed(uow, account_id, operation, key) is not None:
             return memory
         if memory.status is not MemoryStatus.ACTIVE:
             raise Conflict(f"Memory {memory.id} is {memory.status.value} and cannot be updated")
         settings = apply_change(memory, change, now)
         updated = await uow.agentcore.update_memory(memory.key, now, settings=settings)
-        if key is not None:
-            await uow.agentcore.add_request(
-                account_id,
-                memory.workspace_id,
-                f"{memory.workspace_id}/{UPDATE}",
-                key.token,
-                key.fingerprint,
-                {"memory": memory.id},
-                now,
-            )
+        await remember(
+            uow, account_id, memory.workspace_id, operation, key, {"memory": memory.id}, now
+        )
         await uow.commit()
     return updated
 
@@ -369,22 +355,16 @@ async def delete(
     now = runtime.now()
     async with runtime.uow() as uow:
         memory = await require_memory(uow, account_id, memory_id)
-        if await replayed(uow, account_id, f"{memory.workspace_id}/{DELETE}", key) is not None:
+        operation = f"{memory.workspace_id}/{DELETE}"
+        if await replayed(uow, account_id, operation, key) is not None:
             return memory
         if memory.status is MemoryStatus.DELETING:
             return memory
         deleting = await uow.agentcore.update_memory(memory.key, now, status=MemoryStatus.DELETING)
         await uow.jobs.enqueue_task(DELETE_WORKSPACE, memory.workspace_id, {}, now)
-        if key is not None:
-            await uow.agentcore.add_request(
-                account_id,
-                memory.workspace_id,
-                f"{memory.workspace_id}/{DELETE}",
-                key.token,
-                key.fingerprint,
-                {"memory": memory.id},
-                now,
-            )
+        await remember(
+            uow, account_id, memory.workspace_id, operation, key, {"memory": memory.id}, now
+        )
         await uow.commit()
     return deleting
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from mindkeeper.core.entities import JSONObject
-from mindkeeper.core.ports import Runtime, UnitOfWork
+from mindkeeper.core.ports import Runtime
 from mindkeeper.core.ports.agentcore import (
     NO_STRATEGY,
     Memory,
@@ -35,6 +35,7 @@ from mindkeeper.core.services.agentcore.common import (
     Idempotency,
     active_memory,
     open_text,
+    remember,
     replayed,
     seal_text,
 )
@@ -168,7 +169,7 @@ def _expires(now: datetime, days: int | None) -> datetime | None:
     return None if days is None else now + timedelta(days=days)
 
 
-async def _check_strategy(uow: UnitOfWork, memory: Memory, strategy_id: str | None) -> str | None:
+def _check_strategy(memory: Memory, strategy_id: str | None) -> str | None:
     if strategy_id is None or strategy_id == NO_STRATEGY or memory.strategy(strategy_id):
         return None
     return f"Memory {memory.id} has no strategy {strategy_id}"
@@ -195,7 +196,7 @@ async def batch_create(
             return [Outcome(**entry) for entry in earlier["outcomes"]]
         out: builtins.list[Outcome] = []
         for index, item in enumerate(items):
-            problem = await _check_strategy(uow, memory, item.strategy_id)
+            problem = _check_strategy(memory, item.strategy_id)
             if problem is not None:
                 out.append(Outcome(None, None, False, item.request_id, 400, problem))
                 continue
@@ -218,27 +219,8 @@ async def batch_create(
                 )
             )
             out.append(Outcome(record_id, None, True, item.request_id))
-        if key is not None:
-            stored = [
-                {
-                    "record_id": o.record_id,
-                    "raw_id": o.raw_id,
-                    "succeeded": o.succeeded,
-                    "request_id": o.request_id,
-                    "error_code": o.error_code,
-                    "error": o.error,
-                }
-                for o in out
-            ]
-            await uow.agentcore.add_request(
-                account_id,
-                memory.workspace_id,
-                operation,
-                key.token,
-                key.fingerprint,
-                {"outcomes": stored},
-                now,
-            )
+        stored = {"outcomes": [asdict(o) for o in out]}
+        await remember(uow, account_id, memory.workspace_id, operation, key, stored, now)
         await uow.commit()
     return out
 
@@ -277,7 +259,7 @@ async def batch_update(
             if current is None or not _live(current, now):
                 out.append(Outcome(None, item.raw_id, False, None, 404, "Record not found"))
                 continue
-            problem = await _check_strategy(uow, memory, item.strategy_id)
+            problem = _check_strategy(memory, item.strategy_id)
             if problem is not None:
                 out.append(Outcome(current.id, item.raw_id, False, None, 400, problem))
                 continue
