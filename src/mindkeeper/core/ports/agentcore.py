@@ -422,14 +422,6 @@ class AgentCoreRepository(Protocol):
         """The public id of the workspace's session with that name."""
         ...
 
-    async def session_name(self, session_id: str) -> str | None:
-        """The name of a session."""
-        ...
-
-    async def peer_name(self, peer_id: str) -> str | None:
-        """The name of a peer."""
-        ...
-
     async def ensure_actor(self, workspace_id: str, name: str, now: datetime) -> str:
         """The id of the peer with that name, created if missing."""
         ...

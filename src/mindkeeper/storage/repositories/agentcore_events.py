@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Table,
     and_,
     bindparam,
     delete,
@@ -63,7 +64,8 @@ _EVENT_COLUMNS = (
 _B = bindparam
 
 
-def _insert(dialect: str) -> Any:
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct (it has ON CONFLICT)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
@@ -126,41 +128,20 @@ def _branches(scope: BranchScope) -> ColumnElement[bool]:
 class SqlAgentCoreEvents(Repository):
     """SQL events, actors and sessions of memory resources."""
 
-    async def find_peer(self, workspace_id: str, name: str) -> str | None:
-        """The peer's public id."""
-        stmt = select(peers.c.public_id).where(
-            peers.c.workspace_id == workspace_id, peers.c.name == name
+    async def _find_named(self, table: Table, workspace_id: str, name: str) -> str | None:
+        stmt = select(table.c.public_id).where(
+            table.c.workspace_id == workspace_id, table.c.name == name
         )
         value = (await self.conn.execute(stmt)).scalar()
         return None if value is None else str(value)
 
-    async def find_session(self, workspace_id: str, name: str) -> str | None:
-        """The session's public id."""
-        stmt = select(sessions.c.public_id).where(
-            sessions.c.workspace_id == workspace_id, sessions.c.name == name
-        )
-        value = (await self.conn.execute(stmt)).scalar()
-        return None if value is None else str(value)
-
-    async def session_name(self, session_id: str) -> str | None:
-        """The name of a session."""
-        stmt = select(sessions.c.name).where(sessions.c.public_id == session_id)
-        value = (await self.conn.execute(stmt)).scalar()
-        return None if value is None else str(value)
-
-    async def peer_name(self, peer_id: str) -> str | None:
-        """The name of a peer."""
-        stmt = select(peers.c.name).where(peers.c.public_id == peer_id)
-        value = (await self.conn.execute(stmt)).scalar()
-        return None if value is None else str(value)
-
-    async def ensure_actor(self, workspace_id: str, name: str, now: datetime) -> str:
-        """The peer's id, created when missing."""
-        found = await self.find_peer(workspace_id, name)
+    async def _ensure_named(self, table: Table, workspace_id: str, name: str, now: datetime) -> str:
+        """The public id of the peer or session of that name, created when missing."""
+        found = await self._find_named(table, workspace_id, name)
         if found is not None:
             return found
         stmt = (
-            _insert(self.dialect)(peers)
+            insert_for(self.dialect)(table)
             .values(
                 public_id=new_id(),
                 name=name,
@@ -172,33 +153,29 @@ class SqlAgentCoreEvents(Repository):
             .on_conflict_do_nothing(index_elements=["workspace_id", "name"])
         )
         await self.conn.execute(stmt)
-        created = await self.find_peer(workspace_id, name)
+        created = await self._find_named(table, workspace_id, name)
         assert created is not None
         return created
+
+    async def find_peer(self, workspace_id: str, name: str) -> str | None:
+        """The peer's public id."""
+        return await self._find_named(peers, workspace_id, name)
+
+    async def find_session(self, workspace_id: str, name: str) -> str | None:
+        """The session's public id."""
+        return await self._find_named(sessions, workspace_id, name)
+
+    async def ensure_actor(self, workspace_id: str, name: str, now: datetime) -> str:
+        """The peer's id, created when missing."""
+        return await self._ensure_named(peers, workspace_id, name, now)
 
     async def ensure_session(
         self, workspace_id: str, name: str, peer_id: str, now: datetime
     ) -> str:
         """The session's id, created when missing, with the peer a member."""
-        session_id = await self.find_session(workspace_id, name)
-        if session_id is None:
-            stmt = (
-                _insert(self.dialect)(sessions)
-                .values(
-                    public_id=new_id(),
-                    name=name,
-                    workspace_id=workspace_id,
-                    metadata={},
-                    configuration={},
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["workspace_id", "name"])
-            )
-            await self.conn.execute(stmt)
-            session_id = await self.find_session(workspace_id, name)
-            assert session_id is not None
+        session_id = await self._ensure_named(sessions, workspace_id, name, now)
         member = (
-            _insert(self.dialect)(session_peers)
+            insert_for(self.dialect)(session_peers)
             .values(
                 workspace_id=workspace_id, session_id=session_id, peer_id=peer_id, joined_at=now
             )
@@ -222,7 +199,7 @@ class SqlAgentCoreEvents(Repository):
             .scalar_subquery()
         )
         stmt = (
-            _insert(self.dialect)(msg)
+            insert_for(self.dialect)(msg)
             .values(
                 public_id=new.id,
                 session_id=new.session_id,

@@ -29,7 +29,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from mindkeeper.core.entities import JSONObject
 from mindkeeper.core.ports.agentcore import (
@@ -50,7 +49,7 @@ from mindkeeper.storage.dialects.vectors import (
     cosine_distance,
     dimension_predicate,
 )
-from mindkeeper.storage.repositories.agentcore_events import fixed
+from mindkeeper.storage.repositories.agentcore_events import fixed, insert_for
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.tables import collections as c
 from mindkeeper.storage.tables import documents as d
@@ -163,9 +162,6 @@ def _in_path(record: Record, scope: NamespaceScope) -> bool:
 class SqlAgentCoreRecords(Repository):
     """SQL records and extraction jobs of memory resources."""
 
-    def _insert(self) -> Any:
-        return postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-
     async def _collection(
         self, workspace_id: str, observer_id: str, namespace: str | None, now: datetime
     ) -> str:
@@ -175,7 +171,7 @@ class SqlAgentCoreRecords(Repository):
         if found is not None:
             return str(found)
         stmt = (
-            self._insert()(c)
+            insert_for(self.dialect)(c)
             .values(
                 public_id=new_id(),
                 name=name,

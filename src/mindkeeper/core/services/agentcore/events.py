@@ -38,6 +38,7 @@ from mindkeeper.core.services.agentcore.common import (
     active_memory,
     digest,
     open_event,
+    remember,
     replayed,
     seal_event,
 )
@@ -137,12 +138,8 @@ async def _replay(
         raise TokenMismatch(
             "The client token was already used for an event with different parameters"
         )
-    session = data.session or await _session_name(uow, stored)
-    return view(runtime, memory, stored, data.actor, session)
-
-
-async def _session_name(uow: UnitOfWork, stored: StoredEvent) -> str:
-    return await uow.agentcore.session_name(stored.session_id) or ""
+    session = data.session or await uow.sessions.name_of(memory.workspace_id, stored.session_id)
+    return view(runtime, memory, stored, data.actor, session or "")
 
 
 async def _check_root(
@@ -396,7 +393,8 @@ async def ingest(runtime: Runtime, account_id: str, memory_id: str, data: Ingest
     now = runtime.now()
     async with runtime.uow() as uow:
         memory = await active_memory(uow, account_id, memory_id)
-        earlier = await replayed(uow, account_id, f"{memory.workspace_id}/{INGEST}", key)
+        operation = f"{memory.workspace_id}/{INGEST}"
+        earlier = await replayed(uow, account_id, operation, key)
         if earlier is not None:
             return str(earlier["session"])
         namespaces.check_values(memory, data.namespace_values)
@@ -417,15 +415,6 @@ async def ingest(runtime: Runtime, account_id: str, memory_id: str, data: Ingest
                 "strategy": strategy_id,
             }
             await uow.agentcore.enqueue_extraction(workspace, actor_id, session_id, job, now)
-        if key is not None:
-            await uow.agentcore.add_request(
-                account_id,
-                workspace,
-                f"{memory.workspace_id}/{INGEST}",
-                key.token,
-                key.fingerprint,
-                {"session": session},
-                now,
-            )
+        await remember(uow, account_id, workspace, operation, key, {"session": session}, now)
         await uow.commit()
     return session

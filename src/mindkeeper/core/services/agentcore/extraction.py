@@ -191,8 +191,9 @@ async def _plan(runtime: Runtime, job: Job) -> _Plan | str:
         strategy = memory.strategy(str(payload.get("strategy")))
         if strategy is None or strategy.behaviour == "none":
             return "the strategy is gone"
-        actor = await uow.agentcore.peer_name(job.peer_id) or ""
-        session = await uow.agentcore.session_name(job.session_id) or ""
+        peer = await uow.peers.get(job.workspace_id, job.peer_id)
+        actor = "" if peer is None else peer.name
+        session = await uow.sessions.name_of(job.workspace_id, job.session_id) or ""
         context: builtins.list[tuple[str, str]] = []
         if "event" in payload:
             stored = await uow.agentcore.get_event(memory.workspace_id, str(payload["event"]))
