@@ -18,6 +18,7 @@ import orjson
 
 from mindkeeper.config import Settings
 from mindkeeper.core.ports import Runtime
+from mindkeeper.http.aws.sigv4 import raw_path
 from mindkeeper.http.aws.wire import respond
 from mindkeeper.http.bedrock import errors, operations
 from mindkeeper.http.bedrock.arn import Home
@@ -58,14 +59,6 @@ _ARN_HEAD = re.compile(r"arn:[^/]*:session")
 def owns(path: str) -> bool:
     """True for /sessions and /tags and anything below them."""
     return any(path == p or path.startswith(p + "/") for p in PREFIXES)
-
-
-def raw_path(scope: Scope) -> str:
-    """The undecoded request path."""
-    raw = scope.get("raw_path")
-    if raw:
-        return bytes(raw).decode("latin-1").split("?", 1)[0]
-    return str(scope.get("path", ""))
 
 
 def segments(path: str) -> list[str]:
