@@ -107,14 +107,14 @@ class AgentCoreSurface:
         self.region = settings.bedrock_region
         self.runtime = runtime
         self.max_memories = settings.agentcore_max_memories
-        self.default = self.context_for(settings.bedrock_account_id)
+        self.default = self._context(settings.bedrock_account_id)
+
+    def _context(self, account: str) -> Context:
+        return Context(self.runtime, Home(self.partition, self.region, account), self.max_memories)
 
     def context_for(self, account: str) -> Context:
-        """The handler context of an account."""
-        default: Context | None = getattr(self, "default", None)
-        if default is not None and default.account == account:
-            return default
-        return Context(self.runtime, Home(self.partition, self.region, account), self.max_memories)
+        """The handler context of an account (the default account's is built once)."""
+        return self.default if account == self.default.account else self._context(account)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not owns(scope):
