@@ -1,6 +1,7 @@
-"""A deterministic LangGraph graph checkpointed in AgentCore Memory (no LLM: nodes append).
+"""The Bedrock suite's deterministic LangGraph graph (no LLM: nodes append), checkpointed in
+AgentCore Memory.
 
-Used by test_langgraph.py in-process and as a script in a fresh process:
+Used by test_langgraph_saver.py in-process and as a script in a fresh process:
 `python -m tests.agentcore.langgraph_graph <endpoint> <memory_id> <actor> <thread_id> <turn>
 <format>` resumes the thread, runs one more turn and prints what it saw as JSON.
 """
@@ -8,34 +9,15 @@ Used by test_langgraph.py in-process and as a script in a fresh process:
 from __future__ import annotations
 
 import json
-import operator
 import sys
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 from botocore.config import Config
-from langgraph.graph import END, START, StateGraph
 from langgraph_checkpoint_aws import AgentCoreMemorySaver
 
+from tests.bedrock.langgraph_graph import build as build
+
 REGION = "us-east-1"
-
-
-class State(TypedDict):
-    """The graph state: a transcript that grows and a turn counter."""
-
-    transcript: Annotated[list[str], operator.add]
-    turns: int
-
-
-def think(state: State) -> dict[str, Any]:
-    """Note the turn being worked on."""
-    return {"transcript": [f"think:{state.get('turns', 0) + 1}"]}
-
-
-def answer(state: State) -> dict[str, Any]:
-    """Answer the last user line and count the turn."""
-    users = [line for line in state["transcript"] if line.startswith("user:")]
-    turn = state.get("turns", 0) + 1
-    return {"transcript": [f"answer:{turn}:{users[-1]}"], "turns": turn}
 
 
 def saver(endpoint: str, memory_id: str, fmt: str = "legacy", **kwargs: Any) -> Any:
@@ -50,17 +32,6 @@ def saver(endpoint: str, memory_id: str, fmt: str = "legacy", **kwargs: Any) -> 
         config=Config(retries={"max_attempts": 0, "mode": "standard"}),
         **kwargs,
     )
-
-
-def build(checkpointer: Any) -> Any:
-    """Compile the two-node graph with the checkpointer."""
-    graph = StateGraph(State)
-    graph.add_node("think", think)
-    graph.add_node("answer", answer)
-    graph.add_edge(START, "think")
-    graph.add_edge("think", "answer")
-    graph.add_edge("answer", END)
-    return graph.compile(checkpointer=checkpointer)
 
 
 def config(thread_id: str, actor: str) -> dict[str, Any]:

@@ -1,58 +1,52 @@
-"""Helpers of the AgentCore suite: boto3 clients of both planes, memories, events, errors."""
+"""Helpers of the AgentCore suite: boto3 clients of both planes, memories, events, errors
+(the error assertion and the manual clock are the Bedrock suite's)."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import boto3
-import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-REGION = "us-east-1"
-ACCOUNT = "000000000000"
+from tests.bedrock.support import ACCOUNT as ACCOUNT
+from tests.bedrock.support import REGION as REGION
+from tests.bedrock.support import T0 as T0
+from tests.bedrock.support import ManualClock as ManualClock
+from tests.bedrock.support import raises_aws as raises_aws
+
 KEY_ID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 EVENT_ID = re.compile(r"^[0-9]+#[a-fA-F0-9]+$")
 RECORD_ID = re.compile(r"^mem-[a-zA-Z0-9-_]{36}$")
 
 
-def _config(**extra: Any) -> Config:
-    return Config(retries={"max_attempts": 0, "mode": "standard"}, **extra)
-
-
-def data_client(url: str, region: str = REGION, key_id: str = KEY_ID, secret: str = SECRET) -> Any:
-    """A real boto3 `bedrock-agentcore` client for a server, without retries."""
+def _client(
+    service: str, url: str, region: str = REGION, key_id: str = KEY_ID, secret: str = SECRET
+) -> Any:
     return boto3.client(
-        "bedrock-agentcore",
+        service,
         endpoint_url=url,
         region_name=region,
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
-        config=_config(),
+        config=Config(retries={"max_attempts": 0, "mode": "standard"}),
     )
+
+
+def data_client(url: str, region: str = REGION, key_id: str = KEY_ID, secret: str = SECRET) -> Any:
+    """A real boto3 `bedrock-agentcore` client for a server, without retries."""
+    return _client("bedrock-agentcore", url, region, key_id, secret)
 
 
 def control_client(
     url: str, region: str = REGION, key_id: str = KEY_ID, secret: str = SECRET
 ) -> Any:
     """A real boto3 `bedrock-agentcore-control` client for a server, without retries."""
-    return boto3.client(
-        "bedrock-agentcore-control",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=_config(),
-    )
+    return _client("bedrock-agentcore-control", url, region, key_id, secret)
 
 
 def uid(prefix: str = "t") -> str:
@@ -109,39 +103,6 @@ def walk(call: Any, key: str, **kwargs: Any) -> list[list[Any]]:
             return pages
         assert token not in seen, "a token repeated"
         seen.add(token)
-
-
-@contextmanager
-def raises_aws(code: str, status: int, match: str | None = None) -> Iterator[dict[str, Any]]:
-    """Expect a ClientError with that code and HTTP status; yields the error response."""
-    holder: dict[str, Any] = {}
-    with pytest.raises(ClientError) as info:
-        yield holder
-    response = info.value.response
-    holder.update(response)
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    assert response["ResponseMetadata"]["RequestId"], response
-    if match is not None:
-        assert re.search(match, response["Error"]["Message"]), response["Error"]["Message"]
-
-
-class ManualClock:
-    """A clock that moves only when told to; safe to read from the server thread."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by a timedelta's keyword arguments; return the new time."""
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 def raw_call(http: Any, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:

@@ -50,7 +50,7 @@ def saver(endpoint: str) -> BedrockSessionSaver:
     )
 
 
-def build(checkpointer: BedrockSessionSaver) -> Any:
+def build(checkpointer: Any) -> Any:
     """Compile the two-node graph with the checkpointer."""
     graph = StateGraph(State)
     graph.add_node("think", think)
