@@ -192,8 +192,11 @@ class JobRepository(WorkUnitQueue, Protocol):
         """Return (oldest unfinished job's enqueue time, last claim or finish, last error)."""
         ...
 
-    async def retry_dead(self, session_id: str | None, now: datetime) -> int:
-        """Put dead jobs back to pending with fresh attempts; return how many."""
+    async def retry_dead(
+        self, session_id: str | None, now: datetime, key: int | None = None
+    ) -> int:
+        """Put dead jobs (of a session, or the one job `key`) back to pending with fresh
+        attempts; return how many."""
         ...
 
     async def purge_done(self, before: datetime) -> int:

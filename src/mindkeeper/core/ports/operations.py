@@ -104,10 +104,6 @@ class OperationsRepository(Protocol):
         """Jobs in a state, newest first."""
         ...
 
-    async def retry_job(self, key: int, now: datetime) -> bool:
-        """Put one dead job back to pending with fresh attempts; False when it is not dead."""
-        ...
-
     async def discard_job(self, key: int) -> bool:
         """Delete one dead job; False when it is not dead."""
         ...

@@ -122,7 +122,7 @@ async def jobs(runtime: Runtime, status: JobStatus, page: Keyset) -> KeysetPage[
 async def retry_dead_letter(runtime: Runtime, key: int) -> None:
     """Give one dead job fresh attempts; NotFound when it is not a dead letter (any more)."""
     async with runtime.uow() as uow:
-        if not await uow.operations.retry_job(key, runtime.now()):
+        if not await uow.jobs.retry_dead(None, runtime.now(), key=key):
             raise NotFound(f"Job {key} is not a dead letter")
         await uow.commit()
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import Select, and_, case, delete, func, or_, select, text
 
 from mindkeeper.core.entities import Collection, Document, Message, Peer, Session, Workspace
 from mindkeeper.core.ports.jobs import JobStatus
@@ -16,10 +16,10 @@ from mindkeeper.core.ports.operations import JobView, Keyset, KeysetPage, QueueG
 from mindkeeper.storage.repositories.base import DbRow, Repository
 from mindkeeper.storage.repositories.collections import to_collection
 from mindkeeper.storage.repositories.documents import to_document
-from mindkeeper.storage.repositories.work_units import to_job
 from mindkeeper.storage.repositories.messages import to_message
 from mindkeeper.storage.repositories.peers import to_peer
 from mindkeeper.storage.repositories.sessions import to_session
+from mindkeeper.storage.repositories.work_units import to_job
 from mindkeeper.storage.repositories.workspaces import to_workspace
 from mindkeeper.storage.tables import (
     collections,
@@ -135,21 +135,6 @@ class SqlOperationsRepository(Repository):
             return JobView(to_job(row), row.last_error, row.updated_at, row.run_after)
 
         return await self._page(stmt, jobs.c.id, page, view)
-
-    async def retry_job(self, key: int, now: datetime) -> bool:
-        """Dead -> pending, attempts reset."""
-        result = await self.conn.execute(
-            update(jobs)
-            .where(jobs.c.id == key, jobs.c.status == JobStatus.DEAD.value)
-            .values(
-                status=JobStatus.PENDING.value,
-                attempts=0,
-                run_after=now,
-                updated_at=now,
-                finished_at=None,
-            )
-        )
-        return bool(result.rowcount)
 
     async def discard_job(self, key: int) -> bool:
         """Delete a dead job."""
