@@ -70,7 +70,7 @@ async def list(
     async with uow:
         total = await uow.sessions.message_count(workspace_id, peer_id, session_id)
         if total is None:
-            return Page(items=[], total=0, page=page.page, size=page.size)
+            return Page.empty(page)
         return await uow.messages.list(workspace_id, peer_id, session_id, filter, page, total)
 
 
