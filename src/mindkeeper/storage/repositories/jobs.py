@@ -390,11 +390,15 @@ class SqlJobRepository(SqlWorkUnits, SqlBackgroundReads):
             for r in rows
         ]
 
-    async def retry_dead(self, session_id: str | None, now: datetime) -> int:
-        """Put dead jobs back to pending, attempts reset."""
+    async def retry_dead(
+        self, session_id: str | None, now: datetime, key: int | None = None
+    ) -> int:
+        """Put dead jobs (of a session, or the one job `key`) back to pending, attempts reset."""
         stmt = update(jobs).where(jobs.c.status == JobStatus.DEAD.value)
         if session_id is not None:
             stmt = stmt.where(jobs.c.session_id == session_id)
+        if key is not None:
+            stmt = stmt.where(jobs.c.id == key)
         result = await self.conn.execute(
             stmt.values(
                 status=JobStatus.PENDING.value,
