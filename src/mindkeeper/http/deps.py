@@ -16,6 +16,13 @@ def runtime_of(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
+def tokens_of(request: Request) -> TokenCounter:
+    """The token counter (o200k_base). A route that takes `request: Request` reads it here
+    instead of through `TokensDep`: FastAPI solves each `Depends` with a nested walk of
+    its own on every request."""
+    return runtime_of(request).tokens
+
+
 async def get_runtime(request: Request) -> Runtime:
     """Return the runtime the app was built with."""
     return runtime_of(request)

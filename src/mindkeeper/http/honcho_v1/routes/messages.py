@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mindkeeper.core.ports import NewMessage
 from mindkeeper.core.services import messages
-from mindkeeper.http.deps import ReadUow, TokensDep, WriteUow
+from mindkeeper.http.deps import ReadUow, WriteUow, tokens_of
 from mindkeeper.http.honcho_v1 import mapping
 from mindkeeper.http.honcho_v1.auth import AUTH
 from mindkeeper.http.honcho_v1.responses import Message, Page
@@ -33,11 +33,11 @@ async def create_message(
     session_id: str,
     body: MessageCreate,
     uow: WriteUow,
-    tokens: TokensDep,
+    request: Request,
 ) -> Response:
     """Append one message."""
     created = await messages.create_many(
-        uow, app_id, user_id, session_id, [_new(body)], count_tokens=tokens.count
+        uow, app_id, user_id, session_id, [_new(body)], count_tokens=tokens_of(request).count
     )
     return ok(mapping.message(created[0]))
 
@@ -49,7 +49,7 @@ async def create_batch(
     session_id: str,
     body: MessageBatch,
     uow: WriteUow,
-    tokens: TokensDep,
+    request: Request,
 ) -> Response:
     """Append up to 100 messages in order, all or nothing."""
     created = await messages.create_many(
@@ -58,7 +58,7 @@ async def create_batch(
         user_id,
         session_id,
         [_new(m) for m in body.messages],
-        count_tokens=tokens.count,
+        count_tokens=tokens_of(request).count,
     )
     return ok([mapping.message(m) for m in created])
 
