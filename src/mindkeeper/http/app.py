@@ -31,6 +31,26 @@ from mindkeeper.http.ratelimit import TokenBuckets
 #: Response headers a browser page may read: AWS error type and request id, SDK retry hints.
 EXPOSED_HEADERS = ["x-amzn-RequestId", "x-amzn-ErrorType", "x-should-retry", "Retry-After"]
 
+#: Path prefixes of the Honcho surfaces. The AWS surfaces own none of them (Bedrock
+#: /sessions and /tags, AgentCore /memories and /tags), so their layers only pass these on.
+HONCHO_PREFIXES = ("/v1/", "/v3/")
+
+
+class HonchoFirst:
+    """Sends Honcho requests to `honcho` (the body limit over the app) and every other
+    request or event to `app` (the AWS surfaces' layers over the same app), so that a
+    Honcho request does not walk layers that would only hand it on."""
+
+    def __init__(self, honcho: Any, app: Any) -> None:
+        self.honcho = honcho
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(HONCHO_PREFIXES):
+            await self.honcho(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
 
 def create_app(settings: Settings, runtime: Runtime) -> Any:
     """Build the application over a runtime (database, embedder, clock) made by bootstrap."""
@@ -90,6 +110,8 @@ def create_app(settings: Settings, runtime: Runtime) -> Any:
     limited: Any = BodySizeLimit(asgi, settings.max_body_bytes, responders)
     # AgentCore enforces its own (larger) body limit, so it sits outside the general one.
     limited = AgentCoreSurface(limited, runtime, settings)
+    honcho = BodySizeLimit(cast(Any, app), settings.max_body_bytes, responders)
+    limited = HonchoFirst(honcho, limited)
     # Request ids and metrics around every surface (inside CORS: preflights are not counted).
     limited = Observed(limited, runtime, settings.metrics_enabled)
     if not settings.cors_origins:
