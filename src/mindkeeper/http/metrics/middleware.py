@@ -10,9 +10,9 @@ process's pool sampler and, at shutdown, retires the process's live gauges.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
+from random import getrandbits
 from typing import Any
 
 from mindkeeper.core.ports import Runtime
@@ -52,8 +52,14 @@ class Observed:
         if kind != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming(scope) or os.urandom(8).hex().encode()
-        token = REQUEST_ID.set(rid.decode())
+        rid = _incoming(scope)
+        if rid is None:
+            # 64 random bits as 16 hex digits: an id, not a secret, so no system call.
+            text = f"{getrandbits(64):016x}"
+            rid = text.encode()
+        else:
+            text = rid.decode()
+        token = REQUEST_ID.set(text)
         status = 500
         started = time.perf_counter()
 
